@@ -1,0 +1,34 @@
+import './setup';
+
+export {
+  initBackend,
+  formatBackendReport,
+  parseBackendPreference,
+  BACKEND_PREFERENCES,
+  type BackendPreference,
+  type BackendReport,
+  type InitBackendOptions,
+  type SkippedBackend,
+} from './backend';
+export {
+  installGradientCompleteness,
+  conv2dFilterGrad,
+  conv2dInputGrad,
+  depthwiseFilterGrad,
+  depthwiseInputGrad,
+  type GradientCompletenessReport,
+} from './gradients';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  restoreCheckpoint,
+  resolveCheckpoint,
+  folderIOHandler,
+  type CheckpointContent,
+  type CheckpointWriter,
+  type LoadedCheckpoint,
+  type SaveCheckpointOptions,
+} from './checkpoint';
+export { Rng, deriveSeed, type RngState } from './rng';
+export { Progress, formatDuration, type ProgressOptions } from './progress';
+export { linePlotSvg, writeLinePlotPng, niceTicks, type Series, type PlotOptions } from './plot';
