@@ -57,3 +57,25 @@ describe('Rng', () => {
     void tf;
   });
 });
+
+describe('seeded model initialisation', () => {
+  it('one run seed gives identical tfjs-layers weights in two builds, another seed different ones', async () => {
+    await import('./setup');
+    const tfl = await import('@tensorflow/tfjs-layers');
+    const { deriveSeed } = await import('./rng');
+    const build = (seed: number) => {
+      const rng = new Rng(seed).fork('weights');
+      const m = tfl.sequential({
+        layers: [
+          tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, kernelInitializer: tfl.initializers.heNormal({ seed: deriveSeed(rng) }) }),
+          tfl.layers.conv2d({ filters: 2, kernelSize: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: deriveSeed(rng) }) }),
+        ],
+      });
+      const w = m.getWeights().map((t) => Array.from(t.dataSync()));
+      m.dispose();
+      return w;
+    };
+    expect(build(11)).toEqual(build(11));
+    expect(build(12)[0]).not.toEqual(build(11)[0]);
+  });
+});
