@@ -32,3 +32,24 @@ export {
 export { Rng, deriveSeed, type RngState } from './rng';
 export { Progress, formatDuration, type ProgressOptions } from './progress';
 export { linePlotSvg, writeLinePlotPng, niceTicks, type Series, type PlotOptions } from './plot';
+export {
+  checkInputSize,
+  importWeightsByName,
+  summarizeModel,
+  type Backbone,
+  type FeatureKey,
+  type FeatureMaps,
+  type FeatureSpec,
+  type FeatureSpecs,
+  type ImportReport,
+  type ModelSummary,
+} from './backbone';
+export {
+  AdaptiveAvgPool2D,
+  ResizeBilinear,
+  convUnit,
+  scaleWidth,
+  type AdaptiveAvgPoolArgs,
+  type ConvUnitOptions,
+  type ResizeBilinearArgs,
+} from './layers';
