@@ -1,0 +1,1 @@
+module.exports = { ...require('../../../jest.preset.js'), displayName: 'deeplabv3plus', rootDir: __dirname };

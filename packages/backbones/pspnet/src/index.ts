@@ -1,0 +1,10 @@
+export { defaultPSPNetConfig, resolvePSPNetConfig, type PSPNetConfig } from './config';
+export {
+  buildPSPNet,
+  formatPSPNetSummary,
+  inferenceModel,
+  splitOutputs,
+  summarizePSPNet,
+  type PSPNetSummary,
+} from './pspnet';
+export { ResizeLike } from './decode-head';

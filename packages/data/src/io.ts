@@ -1,0 +1,303 @@
+/**
+ * File access for loaders: decoding with sharp (RGB images, 8-bit grey, 16-bit grey) and with the
+ * PNG reader here (palette indices), index files, root-confined paths and atomic writes. Every
+ * failure becomes a `DataError` that names the file and says what was expected.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import sharp from 'sharp';
+import { DataError } from './errors';
+import { decodePng, isPng, readPngHeader } from './png';
+import type { DataErrorCode, ImageRaster, LabelMap } from './types';
+
+/** Who is reading, and how to name the file in messages. */
+export interface ReadContext {
+  /** Message prefix, e.g. `@gpl/voc`. */
+  readonly pkg: string;
+  /** Root the file name is shown relative to (default: shown as given). */
+  readonly root?: string;
+}
+
+/** A single-channel raster with 16-bit samples (depth PNGs, Cityscapes instance ids). */
+export interface Uint16Raster {
+  readonly data: Uint16Array;
+  readonly height: number;
+  readonly width: number;
+}
+
+/** How a file is named in messages: relative to the dataset root when inside it. */
+export function displayPath(file: string, root?: string): string {
+  if (!root) return file;
+  const rel = path.relative(root, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+function fail(ctx: ReadContext, code: DataErrorCode, file: string, expected: string, received: string, hint?: string): DataError {
+  return new DataError({ pkg: ctx.pkg, code, file: displayPath(file, ctx.root), expected, received, ...(hint ? { hint } : {}) });
+}
+
+/** Reads a whole file; a missing file becomes `DataError('missing-file')`. */
+export async function readFileChecked(file: string, ctx: ReadContext, what = 'a file'): Promise<Buffer> {
+  try {
+    return await fs.promises.readFile(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw fail(ctx, 'missing-file', file, what, 'no such file');
+    if (err.code === 'EISDIR') throw fail(ctx, 'missing-file', file, what, 'a directory');
+    throw fail(ctx, 'unreadable-image', file, what, `${err.code ?? 'error'} (${err.message})`);
+  }
+}
+
+/**
+ * Decodes a JPEG or PNG (any bit depth, grey or with alpha) to 8-bit RGB, H×W×3.
+ * Truncated or corrupt files fail (sharp's `failOn: 'warning'`).
+ */
+export async function readImage(file: string, ctx: ReadContext): Promise<ImageRaster> {
+  const buf = await readFileChecked(file, ctx, 'an RGB image (JPEG or PNG)');
+  try {
+    const { data, info } = await sharp(buf, { failOn: 'warning' })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), height: info.height, width: info.width, channels: 3 };
+  } catch (e) {
+    throw fail(ctx, 'unreadable-image', file, 'a decodable JPEG or PNG image', firstLine((e as Error).message));
+  }
+}
+
+function firstLine(msg: string): string {
+  return (msg.split('\n')[0] || 'unknown decoder error').trim();
+}
+
+const COLOR_TYPES: Record<number, string> = { 0: 'grey', 2: 'RGB', 3: 'palette', 4: 'grey+alpha', 6: 'RGBA' };
+
+/**
+ * Reads a label PNG as raw values: a palette PNG gives its *indices* (VOC: never map colours
+ * back), an 8-bit grey PNG its grey values. Anything else is rejected, since a colour label would
+ * silently give wrong classes.
+ */
+export async function readLabelPng(file: string, ctx: ReadContext): Promise<LabelMap> {
+  const buf = await readFileChecked(file, ctx, 'a label PNG');
+  const expected = 'a single-channel label PNG (8-bit grey or palette)';
+  if (!isPng(buf)) throw fail(ctx, 'unreadable-image', file, expected, 'a file without the PNG signature');
+  let header;
+  try {
+    header = readPngHeader(buf);
+  } catch (e) {
+    throw fail(ctx, 'unreadable-image', file, expected, (e as Error).message);
+  }
+  if (header.colorType === 3) return readPaletteIndices(buf, file, ctx);
+  if (header.colorType !== 0 || header.bitDepth !== 8) {
+    throw fail(ctx, 'unreadable-image', file, expected, `${header.bitDepth}-bit ${COLOR_TYPES[header.colorType] ?? `colour type ${header.colorType}`}`,
+      header.colorType === 2 || header.colorType === 6 ? 'Convert colour-coded labels to class indices first.' : undefined);
+  }
+  const g = await decodeGrey(buf, file, ctx, 8, expected);
+  return { data: g.data as Uint8Array, height: g.height, width: g.width };
+}
+
+/** Palette indices of a colour-type-3 PNG. */
+function readPaletteIndices(buf: Buffer, file: string, ctx: ReadContext): LabelMap {
+  try {
+    const png = decodePng(buf);
+    return { data: png.data as Uint8Array, height: png.height, width: png.width };
+  } catch (e) {
+    throw fail(ctx, 'unreadable-image', file, 'a valid palette PNG', (e as Error).message);
+  }
+}
+
+async function decodeGrey(buf: Buffer, file: string, ctx: ReadContext, bits: 8 | 16, expected: string): Promise<{ data: Uint8Array | Uint16Array; height: number; width: number }> {
+  try {
+    // sharp turns grey into sRGB unless told otherwise: ask for the grey colourspace explicitly.
+    const { data, info } = await sharp(buf, { failOn: 'warning' })
+      .toColourspace(bits === 16 ? 'grey16' : 'b-w')
+      .raw({ depth: bits === 16 ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1) throw new Error(`decoded to ${info.channels} channels`);
+    const arr =
+      bits === 16
+        ? new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length))
+        : new Uint8Array(data.buffer, data.byteOffset, data.length);
+    return { data: arr, height: info.height, width: info.width };
+  } catch (e) {
+    throw fail(ctx, 'unreadable-image', file, expected, firstLine((e as Error).message));
+  }
+}
+
+/** Reads a 16-bit single-channel PNG (depth in mm, Cityscapes instance ids) with sharp. */
+export async function readUint16Png(file: string, ctx: ReadContext): Promise<Uint16Raster> {
+  const buf = await readFileChecked(file, ctx, 'a 16-bit grey PNG');
+  const expected = 'a 16-bit single-channel PNG';
+  if (!isPng(buf)) throw fail(ctx, 'unreadable-image', file, expected, 'a file without the PNG signature');
+  let header;
+  try {
+    header = readPngHeader(buf);
+  } catch (e) {
+    throw fail(ctx, 'unreadable-image', file, expected, (e as Error).message);
+  }
+  if (header.colorType !== 0 || header.bitDepth !== 16) {
+    throw fail(ctx, 'unreadable-image', file, expected, `${header.bitDepth}-bit ${COLOR_TYPES[header.colorType] ?? `colour type ${header.colorType}`}`);
+  }
+  const g = await decodeGrey(buf, file, ctx, 16, expected);
+  return { data: g.data as Uint16Array, height: g.height, width: g.width };
+}
+
+/** Reads an 8-bit single-channel PNG (grey values, e.g. DenseDepth's 8-bit train depth) with sharp. */
+export async function readGrey8Png(file: string, ctx: ReadContext): Promise<LabelMap> {
+  const buf = await readFileChecked(file, ctx, 'an 8-bit grey PNG');
+  const expected = 'an 8-bit single-channel PNG';
+  if (!isPng(buf)) throw fail(ctx, 'unreadable-image', file, expected, 'a file without the PNG signature');
+  let header;
+  try {
+    header = readPngHeader(buf);
+  } catch (e) {
+    throw fail(ctx, 'unreadable-image', file, expected, (e as Error).message);
+  }
+  if (header.colorType !== 0 || header.bitDepth !== 8) {
+    throw fail(ctx, 'unreadable-image', file, expected, `${header.bitDepth}-bit ${COLOR_TYPES[header.colorType] ?? `colour type ${header.colorType}`}`);
+  }
+  const g = await decodeGrey(buf, file, ctx, 8, expected);
+  return { data: g.data as Uint8Array, height: g.height, width: g.width };
+}
+
+/** Image size without decoding pixels (sharp reads only the header). */
+export async function readImageSize(file: string, ctx: ReadContext): Promise<{ height: number; width: number }> {
+  const buf = await readFileChecked(file, ctx, 'an image');
+  try {
+    const m = await sharp(buf).metadata();
+    if (!m.width || !m.height) throw new Error('no size in header');
+    return { height: m.height, width: m.width };
+  } catch (e) {
+    throw fail(ctx, 'unreadable-image', file, 'a decodable image', firstLine((e as Error).message));
+  }
+}
+
+/** Throws `DataError('size-mismatch')` unless `b` has the same height and width as `a`. */
+export function checkSameSize(
+  a: { readonly height: number; readonly width: number },
+  b: { readonly height: number; readonly width: number },
+  aFile: string,
+  bFile: string,
+  ctx: ReadContext,
+): void {
+  if (a.height !== b.height || a.width !== b.width) {
+    throw fail(ctx, 'size-mismatch', bFile, `${a.width}×${a.height} to match ${displayPath(aFile, ctx.root)}`, `${b.width}×${b.height}`);
+  }
+}
+
+/**
+ * A 256-entry lookup table from raw label values to class indices; entries not listed map to
+ * "invalid" (−1), which `mapLabels` reports as out of range.
+ */
+export function labelLut(pairs: Iterable<readonly [number, number]>): Int16Array {
+  const lut = new Int16Array(256).fill(-1);
+  for (const [raw, mapped] of pairs) lut[raw] = mapped;
+  return lut;
+}
+
+/**
+ * Maps raw label values through `lut` into a new class map. A value whose entry is −1 throws
+ * `DataError('label-out-of-range')` naming the file, the value, the first pixel holding it and
+ * the accepted values (`expected`).
+ */
+export function mapLabels(raw: LabelMap, lut: Int16Array, file: string, ctx: ReadContext, expected: string): LabelMap {
+  const src = raw.data;
+  const out = new Uint8Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const v = lut[src[i]];
+    if (v < 0) {
+      const x = i % raw.width;
+      const y = Math.floor(i / raw.width);
+      throw fail(ctx, 'label-out-of-range', file, expected, `value ${src[i]} at pixel (x=${x}, y=${y})`);
+    }
+    out[i] = v;
+  }
+  return { data: out, height: raw.height, width: raw.width };
+}
+
+/** Checks that every value is `< numClasses` or `ignoreIndex`, without copying. */
+export function checkLabelRange(label: LabelMap, numClasses: number, ignoreIndex: number, file: string, ctx: ReadContext): void {
+  const d = label.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v >= numClasses && v !== ignoreIndex) {
+      throw fail(ctx, 'label-out-of-range', file, `class indices 0..${numClasses - 1} or ${ignoreIndex} (ignore)`,
+        `value ${v} at pixel (x=${i % label.width}, y=${Math.floor(i / label.width)})`);
+    }
+  }
+}
+
+/** One non-empty line of an index file, with its 1-based row number. */
+export interface IndexLine {
+  readonly text: string;
+  readonly row: number;
+}
+
+/** Reads an index/list file: trimmed non-empty lines with row numbers (`#` lines are comments). */
+export async function readIndexFile(file: string, ctx: ReadContext): Promise<IndexLine[]> {
+  const buf = await readFileChecked(file, ctx, 'an index file');
+  const lines: IndexLine[] = [];
+  buf
+    .toString('utf8')
+    .split(/\r?\n/)
+    .forEach((line, i) => {
+      const text = line.trim();
+      if (text && !text.startsWith('#')) lines.push({ text, row: i + 1 });
+    });
+  return lines;
+}
+
+/**
+ * Resolves `rel` (from an index file) inside `root`; a path that is absolute or climbs out of the
+ * root throws `DataError('path-escape')` naming the index file and row.
+ */
+export function resolveInside(root: string, rel: string, ctx: ReadContext, indexFile: string, row: number): string {
+  const resolved = path.resolve(root, rel);
+  const back = path.relative(path.resolve(root), resolved);
+  if (path.isAbsolute(rel) || back.startsWith('..') || path.isAbsolute(back)) {
+    throw new DataError({
+      pkg: ctx.pkg,
+      code: 'path-escape',
+      file: displayPath(indexFile, ctx.root),
+      row,
+      expected: `a path inside the dataset root ${root}`,
+      received: `'${rel}'`,
+    });
+  }
+  return resolved;
+}
+
+/** Writes `data` to `file` atomically: a temporary name in the same folder, then rename. */
+export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  try {
+    await fs.promises.writeFile(tmp, data);
+    await fs.promises.rename(tmp, file);
+  } catch (e) {
+    await fs.promises.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Reads and parses a JSON file; syntax errors become `DataError('malformed-json')` with the position. */
+export async function readJsonFile(file: string, ctx: ReadContext, what = 'a JSON file'): Promise<unknown> {
+  const buf = await readFileChecked(file, ctx, what);
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch (e) {
+    throw fail(ctx, 'malformed-json', file, `valid JSON (${what})`, firstLine((e as Error).message));
+  }
+}
+
+/** Lists a directory's entries sorted by name; a missing directory throws `DataError('missing-file')`. */
+export async function listDir(dir: string, ctx: ReadContext, what = 'a directory'): Promise<fs.Dirent[]> {
+  try {
+    const entries = await fs.promises.readdir(dir, { withFileTypes: true });
+    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw fail(ctx, 'missing-file', dir, what, err.code === 'ENOENT' ? 'no such directory' : `${err.code} (${err.message})`);
+  }
+}

@@ -1,0 +1,38 @@
+import * as fs from 'fs';
+import { DataError } from './errors';
+import { decodeSoftLabels, encodeSoftLabels, readSoftLabels, softLabelPath, withSoftLabels, writeSoftLabels } from './soft-labels';
+import { arrayDataset, coordinateSample, makeTempDir, removeTempDir } from './testing';
+import type { SegmentationSample } from './types';
+
+describe('soft-label files', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = makeTempDir();
+  });
+  afterAll(() => removeTempDir(dir));
+
+  it('round-trips probabilities within 8-bit quantisation', async () => {
+    const data = Float32Array.from({ length: 4 * 5 * 3 }, (_, i) => (i % 3 === 0 ? 0.7 : 0.15) + (i % 7) * 0.001);
+    const back = await decodeSoftLabels(encodeSoftLabels({ data, height: 4, width: 5, channels: 3 }), 'x.gplsoft');
+    expect([back.height, back.width, back.channels]).toEqual([4, 5, 3]);
+    for (let i = 0; i < data.length; i++) expect(Math.abs(back.data[i] - data[i])).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
+  });
+
+  it('attaches stored soft labels to samples by id', async () => {
+    const { softLabels: _unused, ...rest } = coordinateSample(4, 6) as SegmentationSample;
+    const s: SegmentationSample = { ...rest, id: 'img_01' };
+    void _unused;
+    await writeSoftLabels(dir, 'img_01', { data: new Float32Array(2 * 3 * 19).fill(1 / 19), height: 2, width: 3, channels: 19 });
+    expect(fs.existsSync(softLabelPath(dir, 'img_01'))).toBe(true);
+    const ds = withSoftLabels(arrayDataset([s]), dir);
+    const got = await ds.get(0);
+    expect([got.softLabels!.height, got.softLabels!.width, got.softLabels!.channels]).toEqual([2, 3, 19]);
+  });
+
+  it('names the file when one is missing or corrupt', async () => {
+    await expect(readSoftLabels(dir, 'nope')).rejects.toThrow(/missing-file: .*nope\.gplsoft: expected teacher soft labels for 'nope'/);
+    fs.writeFileSync(softLabelPath(dir, 'bad'), 'GPLSOFT1 but not really');
+    await expect(readSoftLabels(dir, 'bad')).rejects.toBeInstanceOf(DataError);
+    expect(() => softLabelPath(dir, '../x')).toThrow(RangeError);
+  });
+});
