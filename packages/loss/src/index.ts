@@ -1,0 +1,25 @@
+export {
+  GenericPerceptualLoss,
+  genericPerceptualLoss,
+  disposeCachedLosses,
+  defaultGenericPerceptualLossConfig,
+  parseNetworkSpec,
+  type GenericPerceptualLossConfig,
+  type LossLevels,
+  type LossDescription,
+  type LayerDescription,
+} from './loss';
+export { parseInitSpec, formatInitScheme, type InitScheme } from './init';
+export {
+  VGG_PRESETS,
+  FAMILIES,
+  PRESETS,
+  DEFAULT_VGG_CHANNELS,
+  type Preset,
+  type VggPreset,
+  type Family,
+  type NetworkSpec,
+  type NodeSpec,
+} from './spec';
+export type { SuppliedConvWeights } from './network';
+export type { LayersModelLike, LayerLike } from './import';

@@ -1,0 +1,360 @@
+/**
+ * The generic perceptual loss (Liu et al., CVPR 2021, Eq. 1–2): a frozen, randomly initialised
+ * network f embeds a prediction and its target, and the loss is the mean squared difference of
+ * the embeddings, 1/(C·H·W) per sample, averaged over the batch.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { formatInitScheme, parseInitSpec, type InitScheme } from './init';
+import { FrozenNetwork, initialiseWeights, type ConvWeights, type SuppliedConvWeights } from './network';
+import {
+  DEFAULT_VGG_CHANNELS,
+  FAMILIES,
+  VGG_PRESETS,
+  convParameters,
+  familySpec,
+  inferShapes,
+  minimumInputSize,
+  vggSpec,
+  type Family,
+  type NetworkSpec,
+  type Preset,
+} from './spec';
+import { specFromLayersModel, type LayersModelLike } from './import';
+
+/** Where the loss is taken: the final layer, every tap with weight 1, the paper's 1/16…1, or explicit weights (shallow to deep). */
+export type LossLevels = 'final' | 'all' | 'weighted' | readonly number[];
+
+export interface GenericPerceptualLossConfig {
+  /** Channels of the prediction and target: classes for segmentation, 1 for depth and instance masks. */
+  readonly inChannels: number;
+  /** A VGG structure or a family of Table 1. Ignored when `blocks` or `layersModel` is given. */
+  readonly preset: Preset;
+  /** VGG convolutions per block, e.g. [1,1,1,1,1] (Table 2); overrides `preset`. */
+  readonly blocks?: readonly number[];
+  /** VGG filters per block; default 64, 128, 256, 512, 512 (repeating the last for deeper structures). */
+  readonly channels?: readonly number[];
+  /** VGG kernel size: 1, 3, 5 or 7 (Table 5). */
+  readonly kernelSize: number;
+  /** Kernel initialisation (Table 4); the paper's is 'he': N(0, √(2/n_l)), n_l = k²·c_in. */
+  readonly init: InitScheme;
+  /** Seed of the kernels: the same seed gives bitwise identical weights on every backend. */
+  readonly seed: number;
+  readonly levels: LossLevels;
+  /** Explicit kernels (HWIO) and optional biases for every convolution of the VGG structure, in order. */
+  readonly weights?: readonly SuppliedConvWeights[];
+  /**
+   * A sequential tfjs-layers model (e.g. an ImageNet VGG16 converted with tensorflowjs_converter):
+   * its Conv2D/MaxPooling2D/ReLU layers up to the first other layer become the network, preceded
+   * by a frozen 1×1 adapter from `inChannels` to the model's input channels when they differ.
+   */
+  readonly layersModel?: LayersModelLike;
+}
+
+/** The paper's main setting: VGG16 structure, 3×3, He init, final layer. */
+export const defaultGenericPerceptualLossConfig: Omit<GenericPerceptualLossConfig, 'inChannels'> = Object.freeze({
+  preset: 'vgg16',
+  kernelSize: 3,
+  init: { kind: 'he' } as InitScheme,
+  seed: 0,
+  levels: 'final',
+});
+
+export interface LayerDescription {
+  readonly name: string;
+  readonly op: string;
+  /** e.g. '3×3/1 19→64 relu' or '2×2/2'. */
+  readonly detail: string;
+  /** Input pixels per output pixel along one side. */
+  readonly stride: number;
+  readonly parameters: number;
+}
+
+export interface LossDescription {
+  readonly label: string;
+  readonly family: string;
+  readonly inChannels: number;
+  readonly convolutions: number;
+  /** Kernels, biases and batch-norm γ/β; none of them is trainable. */
+  readonly parameters: number;
+  /** Multiply–adds ×2 of one forward pass, per input pixel. */
+  readonly flopsPerPixel: number;
+  readonly init: string;
+  readonly seed: number;
+  /** Name, channels, stride and loss weight of each level (tap). */
+  readonly levels: readonly { name: string; channels: number; stride: number; weight: number }[];
+  /** Smallest input side the network accepts. */
+  readonly minimumSize: number;
+  readonly layers: readonly LayerDescription[];
+}
+
+/** 'vgg16' → { preset }, '1,1,1,1,1' → { blocks } (the CLI spelling of a loss network). */
+export function parseNetworkSpec(text: string): { preset: Preset } | { blocks: number[] } {
+  const t = String(text).trim();
+  if ((Object.keys(VGG_PRESETS) as string[]).includes(t) || (FAMILIES as readonly string[]).includes(t)) return { preset: t as Preset };
+  if (/^\d+(,\d+)*$/.test(t)) {
+    const blocks = t.split(',').map(Number);
+    if (blocks.every((b) => b >= 1)) return { blocks };
+  }
+  throw new RangeError(
+    `[@gpl/loss] parseNetworkSpec: expected a preset (${[...Object.keys(VGG_PRESETS), ...FAMILIES].join(', ')}) or convolutions per block such as 1,1,1,1,1, received '${text}'.`,
+  );
+}
+
+export { parseInitSpec };
+
+function fail(message: string, Err: typeof RangeError = RangeError): never {
+  throw new Err(`[@gpl/loss] ${message}`);
+}
+
+function resolveSpec(config: GenericPerceptualLossConfig): { spec: NetworkSpec; supplied: readonly (ConvWeights | null)[] | null } {
+  const c = config.inChannels;
+  if (config.layersModel) return specFromLayersModel(config.layersModel, c, config.init, config.seed);
+  if (config.blocks || !(FAMILIES as readonly string[]).includes(config.preset)) {
+    const blocks = config.blocks ?? VGG_PRESETS[config.preset as keyof typeof VGG_PRESETS];
+    if (!blocks) fail(`unknown preset '${config.preset}': expected one of ${[...Object.keys(VGG_PRESETS), ...FAMILIES].join(', ')}.`);
+    if (!Array.isArray(blocks) || blocks.length === 0 || !blocks.every((b) => Number.isInteger(b) && b >= 1)) {
+      fail(`'blocks' must list at least one positive integer (convolutions per block), received ${JSON.stringify(blocks)}.`);
+    }
+    const channels = config.channels ?? blocks.map((_, b) => DEFAULT_VGG_CHANNELS[Math.min(b, DEFAULT_VGG_CHANNELS.length - 1)]);
+    if (channels.length !== blocks.length || !channels.every((v) => Number.isInteger(v) && v >= 1)) {
+      fail(`'channels' must give one positive integer per block (${blocks.length}), received ${JSON.stringify(channels)}.`);
+    }
+    if (![1, 3, 5, 7].includes(config.kernelSize)) fail(`'kernelSize' must be 1, 3, 5 or 7, received ${config.kernelSize}.`);
+    const label = config.blocks ? `vgg[${blocks.join(',')}]` : config.preset;
+    const spec = vggSpec(c, blocks, channels, config.kernelSize, config.kernelSize === 3 ? label : `${label} k${config.kernelSize}`);
+    return { spec, supplied: config.weights ? importKernels(spec, config.weights) : null };
+  }
+  if (config.weights) fail(`'weights' can only be supplied for a VGG structure, not for the '${config.preset}' family.`);
+  return { spec: familySpec(config.preset as Family, c), supplied: null };
+}
+
+/** Checks supplied kernels against the spec's convolutions and copies them (the caller keeps theirs). */
+function importKernels(spec: NetworkSpec, weights: readonly SuppliedConvWeights[]): (ConvWeights | null)[] {
+  const convs = spec.nodes.filter((n) => n.op === 'conv');
+  if (weights.length !== convs.length) fail(`'weights' has ${weights.length} entries; the ${spec.label} network has ${convs.length} convolutions.`);
+  let k = 0;
+  return spec.nodes.map((node) => {
+    if (node.op !== 'conv') return null;
+    const { kernel, bias } = weights[k++];
+    const expected = [node.kernel, node.kernel, node.inChannels, node.outChannels];
+    if (!(kernel instanceof tf.Tensor) || kernel.shape.join() !== expected.join()) {
+      fail(`weights[${k - 1}].kernel (${node.name}): expected a tensor of shape [${expected}] (HWIO), received ${kernel instanceof tf.Tensor ? `[${kernel.shape}]` : typeof kernel}.`);
+    }
+    if (bias && bias.shape.join() !== String(node.outChannels)) {
+      fail(`weights[${k - 1}].bias (${node.name}): expected shape [${node.outChannels}], received [${bias.shape}].`);
+    }
+    return {
+      kernel: tf.tidy(() => tf.cast(kernel, 'float32').clone() as tf.Tensor4D),
+      bias: bias ? tf.tidy(() => tf.cast(bias, 'float32').clone() as tf.Tensor1D) : null,
+    };
+  });
+}
+
+function levelWeights(levels: LossLevels, taps: number): number[] {
+  if (levels === 'final') return Array.from({ length: taps }, (_, i) => (i === taps - 1 ? 1 : 0));
+  if (levels === 'all') return Array.from({ length: taps }, () => 1);
+  // The paper's multi-level weights 1/16, 1/8, 1/4, 1/2, 1: halving from the deepest level.
+  if (levels === 'weighted') return Array.from({ length: taps }, (_, i) => 2 ** -(taps - 1 - i));
+  if (!Array.isArray(levels) || levels.length !== taps || !levels.every((w) => Number.isFinite(w) && w >= 0)) {
+    fail(`'levels' weights: expected ${taps} non-negative numbers (one per level), received ${JSON.stringify(levels)}.`);
+  }
+  return [...levels];
+}
+
+/**
+ * The generic perceptual loss. Owns its constant kernels: call `dispose()` when done.
+ *
+ * ```ts
+ * const gpl = new GenericPerceptualLoss({ inChannels: 19, preset: 'vgg16', seed: 1 });
+ * const loss = tf.add(ce, tf.mul(0.1, gpl.compute(tf.softmax(logits), teacherProbs)));
+ * ```
+ */
+export class GenericPerceptualLoss {
+  readonly config: GenericPerceptualLossConfig;
+  private readonly network: FrozenNetwork;
+  private readonly weightsPerTap: number[];
+  private disposed = false;
+
+  constructor(config: Partial<GenericPerceptualLossConfig> & { inChannels: number }) {
+    if (!Number.isInteger(config.inChannels) || config.inChannels < 1) {
+      fail(`'inChannels' must be a positive integer (classes, or 1 for depth), received ${JSON.stringify(config.inChannels)}.`);
+    }
+    const init = typeof config.init === 'string' ? parseInitSpec(config.init) : config.init;
+    this.config = { ...defaultGenericPerceptualLossConfig, ...config, ...(init ? { init } : {}) };
+    if (!Number.isInteger(this.config.seed)) fail(`'seed' must be an integer, received ${JSON.stringify(this.config.seed)}.`);
+    const { spec, supplied } = resolveSpec(this.config);
+    this.weightsPerTap = levelWeights(this.config.levels, spec.taps.length);
+    this.network = new FrozenNetwork(spec, supplied ?? initialiseWeights(spec, this.config.init, this.config.seed));
+  }
+
+  /** The network graph (nodes and taps). */
+  get spec(): NetworkSpec {
+    return this.network.spec;
+  }
+
+  /**
+   * ℓ = Σ_levels w_l · mean((f_l(pred·mask) − f_l(target·mask))²), a scalar.
+   * Differentiable with respect to `pred` only; the target's embedding is computed without a tape.
+   * @param pred [N, H, W, inChannels] float32, e.g. softmax probabilities or a depth map.
+   * @param target same shape: soft labels, one-hot labels or the ground-truth depth.
+   * @param mask optional [N, H, W, 1] (or the shape of pred), 1 where the pixel counts, 0 for ignored pixels or invalid depth.
+   */
+  compute(pred: tf.Tensor4D, target: tf.Tensor4D, mask?: tf.Tensor4D): tf.Scalar {
+    this.checkInputs(pred, target, mask);
+    const net = this.network;
+    const taps = net.spec.taps;
+    const weights = this.weightsPerTap;
+    const used = taps.map((t, l) => ({ t, w: weights[l] })).filter((x) => x.w > 0);
+    const keep = used.map((u) => u.t);
+    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const p = args[0] as tf.Tensor;
+      const save = args[1] as tf.GradSaveFunc;
+      const x = (mask ? tf.mul(p, mask) : p) as tf.Tensor4D;
+      const y = (mask ? tf.mul(target, mask) : target) as tf.Tensor4D;
+      // customGrad's forward runs with the tape paused, so neither pass is recorded.
+      const targetEmb = net.forward(y, keep, false);
+      const outputs = net.forward(x, keep, true);
+      const diffs = used.map((u) => tf.sub(outputs.get(u.t)!, targetEmb.get(u.t)!) as tf.Tensor4D);
+      const value = used.reduce<tf.Scalar>((acc, u, l) => tf.add(acc, tf.mul(tf.mean(tf.square(diffs[l])), u.w)), tf.scalar(0));
+      const shapes = inferShapes(net.spec, pred.shape[1], pred.shape[2]).map((s) => [pred.shape[0], ...s!]);
+      save([...net.savedFor(outputs), ...diffs, ...(mask ? [mask] : [])]);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const nSaved = saved.length - diffs.length - (mask ? 1 : 0);
+          const seeds = new Map<number, tf.Tensor4D>();
+          used.forEach((u, l) => {
+            const diff = saved[nSaved + l];
+            // d/dx mean(x²) = 2x / numel, times the level weight and the upstream gradient.
+            seeds.set(u.t, tf.mul(diff, tf.mul(dy, (2 * u.w) / diff.size)) as tf.Tensor4D);
+          });
+          const dx = net.backward(seeds, saved.slice(0, nSaved), shapes);
+          tf.dispose([...seeds.values()]);
+          return mask ? tf.mul(dx, saved[saved.length - 1]) : dx;
+        },
+      };
+    });
+    return f(pred) as tf.Scalar;
+  }
+
+  /** Embeddings of every level for `x` (no gradient), shallow to deep. The caller disposes them. */
+  embed(x: tf.Tensor4D): tf.Tensor4D[] {
+    this.checkInputs(x, x);
+    const outputs = this.network.forward(x, this.network.spec.taps, false);
+    return this.network.spec.taps.map((t) => outputs.get(t)!);
+  }
+
+  /** Layers, parameters, FLOPs per input pixel, and the levels with their weights. */
+  describe(): LossDescription {
+    const spec = this.network.spec;
+    const shapes = inferShapes(spec, 256, 256);
+    // Nominal strides (products of layer strides), exact even where padding makes sizes uneven.
+    const strides: number[] = [];
+    spec.nodes.forEach((node) => {
+      if (node.op === 'input') strides.push(1);
+      else if (node.op === 'conv' || node.op === 'maxpool') strides.push(strides[node.input] * node.stride);
+      else strides.push(strides[node.inputs[0]]);
+    });
+    const strideOf = (i: number) => strides[i];
+    let flops = 0;
+    const layers: LayerDescription[] = [];
+    spec.nodes.forEach((node, i) => {
+      if (node.op === 'input') return;
+      let detail = '';
+      let parameters = 0;
+      if (node.op === 'conv') {
+        parameters = convParameters(node);
+        const macs = node.kernel * node.kernel * node.inChannels * (node.depthwise ? 1 : node.outChannels);
+        flops += (2 * macs) / strideOf(i) ** 2;
+        detail = `${node.kernel}×${node.kernel}/${node.stride} ${node.inChannels}→${node.outChannels}${node.depthwise ? ' depthwise' : ''}${node.batchNormEps !== null ? ' bn' : ''} ${node.activation}`;
+      } else if (node.op === 'maxpool') {
+        detail = `${node.size}×${node.size}/${node.stride}`;
+      } else if (node.op === 'add') {
+        detail = `residual ${node.activation}`;
+      } else {
+        detail = `${node.inputs.length} branches`;
+      }
+      layers.push({ name: node.name, op: node.op, detail, stride: strideOf(i), parameters });
+    });
+    return {
+      label: spec.label,
+      family: spec.family,
+      inChannels: this.config.inChannels,
+      convolutions: spec.nodes.filter((n) => n.op === 'conv').length,
+      parameters: layers.reduce((s, l) => s + l.parameters, 0),
+      flopsPerPixel: flops,
+      init: this.config.layersModel || this.config.weights ? 'supplied' : formatInitScheme(this.config.init),
+      seed: this.config.seed,
+      levels: spec.taps.map((t, l) => ({ name: spec.nodes[t].name, channels: shapes[t]![2], stride: strideOf(t), weight: this.weightsPerTap[l] })),
+      minimumSize: minimumInputSize(spec),
+      layers,
+    };
+  }
+
+  /** Builds the flipped kernels of the backward pass now, so that the first training step is not slower. */
+  warmUp(): this {
+    this.network.prepareBackward();
+    return this;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.network.dispose();
+  }
+
+  private checkInputs(pred: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor): void {
+    if (this.disposed) fail('compute() called after dispose().', TypeError);
+    const c = this.config.inChannels;
+    for (const [name, t] of [
+      ['pred', pred],
+      ['target', target],
+    ] as const) {
+      if (!(t instanceof tf.Tensor)) fail(`${name}: expected a tf.Tensor, received ${typeof t}.`, TypeError);
+      if (t.rank !== 4) fail(`${name}: expected rank 4 [N, H, W, ${c}] (NHWC), received shape [${t.shape}].`);
+      if (t.dtype !== 'float32') fail(`${name}: expected dtype float32 (probabilities or depth), received ${t.dtype}; cast with tf.cast(${name}, 'float32').`, TypeError);
+      if (t.shape[3] !== c) fail(`${name}: expected ${c} channels (inChannels) in the last axis of NHWC, received shape [${t.shape}].`);
+    }
+    if (pred.shape.join() !== target.shape.join()) fail(`pred [${pred.shape}] and target [${target.shape}] must have the same shape.`);
+    if (mask) {
+      if (!(mask instanceof tf.Tensor)) fail(`mask: expected a tf.Tensor, received ${typeof mask}.`, TypeError);
+      const [n, h, w] = pred.shape;
+      if (mask.rank !== 4 || mask.shape[0] !== n || mask.shape[1] !== h || mask.shape[2] !== w || (mask.shape[3] !== 1 && mask.shape[3] !== c)) {
+        fail(`mask: expected shape [${n}, ${h}, ${w}, 1] or [${n}, ${h}, ${w}, ${c}], received [${mask.shape}].`);
+      }
+      if (mask.dtype !== 'float32') fail(`mask: expected dtype float32 (1 = valid, 0 = ignored), received ${mask.dtype}.`, TypeError);
+    }
+    const [, h, w] = pred.shape;
+    const shapes = inferShapes(this.network.spec, h, w);
+    if (shapes.some((s) => s === null)) {
+      const min = minimumInputSize(this.network.spec);
+      fail(`input ${h}×${w} is too small for the ${this.network.spec.label} network (its poolings need at least ${min}×${min}); resize the inputs or use fewer blocks.`);
+    }
+  }
+}
+
+const cache = new Map<string, GenericPerceptualLoss>();
+
+/**
+ * Function form: `genericPerceptualLoss(pred, target, { inChannels: 19 })`. Networks are built
+ * once per distinct configuration and cached; `disposeCachedLosses()` frees them.
+ */
+export function genericPerceptualLoss(
+  pred: tf.Tensor4D,
+  target: tf.Tensor4D,
+  config: Partial<Omit<GenericPerceptualLossConfig, 'weights' | 'layersModel'>> & { inChannels: number; mask?: tf.Tensor4D },
+): tf.Scalar {
+  const { mask, ...rest } = config;
+  const key = JSON.stringify(rest);
+  let loss = cache.get(key);
+  if (!loss) {
+    loss = new GenericPerceptualLoss(rest);
+    cache.set(key, loss);
+  }
+  return loss.compute(pred, target, mask);
+}
+
+export function disposeCachedLosses(): void {
+  for (const loss of cache.values()) loss.dispose();
+  cache.clear();
+}
