@@ -20,7 +20,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'type:dataset': ['type:core'],
   'type:backbone': ['type:core'],
   'type:teacher': ['type:core', 'type:dataset', 'type:backbone'],
-  'type:task': ['type:core', 'type:dataset', 'type:backbone', 'type:loss'],
+  'type:task': ['type:core', 'type:dataset', 'type:backbone', 'type:loss', 'type:teacher'],
   'type:tools': ['type:core', 'type:dataset', 'type:backbone', 'type:loss', 'type:teacher', 'type:task'],
 };
 

@@ -88,14 +88,18 @@ function isIntegerShift(map: AxisMap): boolean {
 }
 
 /**
- * Output size of a field. Fields at 1/k of the image (stride-k soft labels) stay at exactly 1/k
- * after rounding, so the ratio does not drift over a chain of transforms.
+ * Output size of a field. A field stored at 1/k of the image (k ≥ 2; its size is round(S/k) or
+ * ceil(S/k) of the image's S, as teacher soft labels at output stride k are) stays at exactly
+ * round(S'/k) of the output image, so a chain of scales and crops ends at crop/k whatever the
+ * intermediate sizes were. Other fields scale proportionally.
  */
 function fieldSize(size: number, imgIn: number, imgOut: number): number {
   if (size === imgIn) return imgOut;
-  const r = size / imgIn;
-  const k = M.round(1 / r);
-  if (r < 1 && k >= 2 && M.abs(k * r - 1) < 0.05) return M.max(1, M.round(imgOut / k));
+  if (size < imgIn) {
+    const k = M.round(imgIn / size);
+    const excess = size * k - imgIn; // round: within ±k/2; ceil: in [0, k)
+    if (k >= 2 && excess >= -k / 2 && excess < k) return M.max(1, M.round(imgOut / k));
+  }
   return M.max(1, M.round((size * imgOut) / imgIn));
 }
 
@@ -160,9 +164,9 @@ interface Frame {
   readonly imgW: number;
 }
 
-function tables(f: Frame, inH: number, inW: number): { ty: AxisTable; tx: AxisTable; oh: number; ow: number } {
-  const oh = fieldSize(inH, f.imgH, f.warp.height);
-  const ow = fieldSize(inW, f.imgW, f.warp.width);
+function tables(f: Frame, inH: number, inW: number, stride?: number): { ty: AxisTable; tx: AxisTable; oh: number; ow: number } {
+  const oh = stride ? M.max(1, M.round(f.warp.height / stride)) : fieldSize(inH, f.imgH, f.warp.height);
+  const ow = stride ? M.max(1, M.round(f.warp.width / stride)) : fieldSize(inW, f.imgW, f.warp.width);
   return {
     ty: axisTable(f.warp.y, f.imgH, f.warp.height, inH, oh),
     tx: axisTable(f.warp.x, f.imgW, f.warp.width, inW, ow),
@@ -195,8 +199,9 @@ function warpDepth(d: DepthMap, f: Frame): DepthMap {
 }
 
 function warpSoft(s: SoftLabels, f: Frame): SoftLabels {
-  const { ty, tx, oh, ow } = tables(f, s.height, s.width);
-  return { data: warpBilinear(s.data, s.width, s.channels, ty, tx, 0), height: oh, width: ow, channels: s.channels };
+  const { ty, tx, oh, ow } = tables(f, s.height, s.width, s.stride);
+  const out = { data: warpBilinear(s.data, s.width, s.channels, ty, tx, 0), height: oh, width: ow, channels: s.channels };
+  return s.stride ? { ...out, stride: s.stride } : out;
 }
 
 /** Maps a box through the inverse of `warp` and clips it to the output; `undefined` if empty. */

@@ -86,6 +86,7 @@ export {
   writeSoftLabels,
   softLabelPath,
   withSoftLabels,
+  softLabelStride,
   SOFT_LABEL_EXT,
 } from './soft-labels';
 export { vocColormap } from './palette';

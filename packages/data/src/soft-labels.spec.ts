@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { DataError } from './errors';
-import { decodeSoftLabels, encodeSoftLabels, readSoftLabels, softLabelPath, withSoftLabels, writeSoftLabels } from './soft-labels';
+import { decodeSoftLabels, encodeSoftLabels, readSoftLabels, softLabelPath, softLabelStride, withSoftLabels, writeSoftLabels } from './soft-labels';
 import { arrayDataset, coordinateSample, makeTempDir, removeTempDir } from './testing';
 import type { SegmentationSample } from './types';
 
@@ -27,6 +27,16 @@ describe('soft-label files', () => {
     const ds = withSoftLabels(arrayDataset([s]), dir);
     const got = await ds.get(0);
     expect([got.softLabels!.height, got.softLabels!.width, got.softLabels!.channels]).toEqual([2, 3, 19]);
+    // 4×6 image, 2×3 map: stride 2, which transforms then keep exactly.
+    expect(got.softLabels!.stride).toBe(2);
+  });
+
+  it('infers the output stride from round- or ceil-sized maps, and 1 otherwise', () => {
+    expect(softLabelStride(128, 256, { height: 16, width: 32 })).toBe(8);
+    expect(softLabelStride(130, 250, { height: 17, width: 32 })).toBe(8); // ceil, round
+    expect(softLabelStride(68, 136, { height: 9, width: 17 })).toBe(8);
+    expect(softLabelStride(128, 256, { height: 128, width: 256 })).toBe(1);
+    expect(softLabelStride(128, 256, { height: 16, width: 64 })).toBe(1); // not one stride for both axes
   });
 
   it('names the file when one is missing or corrupt', async () => {

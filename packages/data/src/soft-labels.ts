@@ -94,6 +94,20 @@ export async function readSoftLabels(dir: string, id: string, pkg = '@gpl/data')
   return decodeSoftLabels(await readFileChecked(file, { pkg }, `teacher soft labels for '${id}'`), file, pkg);
 }
 
+/**
+ * Image pixels per stored pixel of soft labels made at an output stride k (stored size round or
+ * ceil of the image side / k, on both axes); 1 when the map is at the image's resolution or is
+ * not at an integer stride.
+ */
+export function softLabelStride(imageHeight: number, imageWidth: number, soft: Pick<SoftLabels, 'height' | 'width'>): number {
+  const k = Math.round(imageHeight / soft.height);
+  const fits = (side: number, size: number) => {
+    const excess = size * k - side; // round: within ±k/2; ceil: in [0, k)
+    return excess >= -k / 2 && excess < k;
+  };
+  return k >= 2 && fits(imageHeight, soft.height) && fits(imageWidth, soft.width) ? k : 1;
+}
+
 /** A view of `ds` whose samples carry the soft labels stored in `dir` (by sample id). */
 export function withSoftLabels<S extends Sample>(ds: Dataset<S>, dir: string): Dataset<S> {
   return {
@@ -103,7 +117,9 @@ export function withSoftLabels<S extends Sample>(ds: Dataset<S>, dir: string): D
     },
     async get(i: number): Promise<S> {
       const s = await ds.get(i);
-      return { ...s, softLabels: await readSoftLabels(dir, s.id) };
+      const soft = await readSoftLabels(dir, s.id);
+      const stride = softLabelStride(s.image.height, s.image.width, soft);
+      return { ...s, softLabels: stride > 1 ? { ...soft, stride } : soft };
     },
     classNames: ds.classNames,
     palette: ds.palette,

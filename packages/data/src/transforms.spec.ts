@@ -1,5 +1,6 @@
 import { createRng } from './rng';
 import { warpBox } from './geometry';
+import { softLabelStride } from './soft-labels';
 import {
   compose,
   evalTransform,
@@ -111,6 +112,22 @@ describe('geometric transforms keep every field aligned', () => {
           const imgX = (out.image.data[3 * i] + out.image.data[3 * (i + 33)]) / 2;
           expect(Math.abs(soft.data[2 * (y * 16 + x)] - imgX)).toBeLessThan(1.5);
         }
+      }
+    }
+  });
+
+  it('stride-8 soft labels of any size (round or ceil of H/8) come out of scale + crop at exactly crop/8', () => {
+    // The mini-Cityscapes recipe: scale 0.5–2 of a 128×256 image, crop 128×128. A scaled 68-pixel
+    // side has 9 soft rows (ceil 68/8) — 6% off a 1/8 ratio — and must still end at 16.
+    const t = compose([randomScale({ ratioRange: [0.5, 2.0] }), randomCrop({ height: 128, width: 128 }), randomFlip()]);
+    for (const [h, w, sh, sw] of [[128, 256, 16, 32], [68, 136, 9, 17], [130, 250, 17, 32], [75, 75, 10, 9]]) {
+      const s = coordinateSample(h, w) as SegmentationSample;
+      const stride = softLabelStride(h, w, { height: sh, width: sw });
+      expect(stride).toBe(8);
+      const soft = { data: new Float32Array(sh * sw * 2), height: sh, width: sw, channels: 2, stride };
+      for (let seed = 0; seed < 40; seed++) {
+        const out = t.apply({ ...s, softLabels: soft }, createRng(seed));
+        expect({ h, w, seed, size: [out.softLabels!.height, out.softLabels!.width] }).toEqual({ h, w, seed, size: [16, 16] });
       }
     }
   });

@@ -57,6 +57,12 @@ export interface SoftLabels {
   readonly height: number;
   readonly width: number;
   readonly channels: number;
+  /**
+   * Image pixels per stored pixel (a teacher's output stride), when the map is coarser than the
+   * image. Geometric transforms then keep it at exactly round(image side / stride), so a crop of
+   * 128 always gives 16 rows at stride 8. `withSoftLabels` sets it from the stored and image sizes.
+   */
+  readonly stride?: number;
 }
 
 /** One object instance, in the image's pixel frame. */

@@ -47,17 +47,64 @@ export interface SegConfig {
   readonly percepInit: string;
   /** Where the perceptual loss is taken: final layer, every block equally, or 1/16…1 weights. */
   readonly percepLevels: PercepLevels;
-  /** Folder of teacher soft labels (manifest.json); '' = use one-hot ground truth as y_t. */
+  /**
+   * Folder of teacher soft labels (manifest.json); '' = use one-hot ground truth as y_t;
+   * 'auto' (CLI default) = the folder teacher:generate writes for the embedded dataset, if present.
+   */
   readonly softLabels: string;
   /** Evaluate on the val split every this many steps (0 = only at the end). */
   readonly evalEvery: number;
+  /** Save a checkpoint every this many steps (0 = only at evaluations and the end). */
+  readonly checkpointEvery: number;
   /** Continue from the last checkpoint in `out`. */
   readonly resume: boolean;
-  /** Run folder. */
+  /** Run folder ('' in the CLI: runs/seg/<dataset>-<model>-<time>). */
   readonly out: string;
   /** TensorFlow.js backend. */
   readonly backend: (typeof BACKENDS)[number];
 }
+
+/**
+ * Defaults of a run: a CPU-sized student on the embedded Cityscapes mini dataset, sized so the
+ * whole default pipeline (teacher, soft labels, student) fits in about 15 minutes on 2 cores
+ * with the wasm backend (measured step times in the README / bench-results/seg.json).
+ */
+export const defaultSegConfig: SegConfig = Object.freeze({
+  // The paper's main benchmark, as the embedded 48/16-image mini dataset.
+  dataset: 'cityscapes',
+  dataRoot: 'datasets/cityscapes-mini',
+  // The ablation student of the paper (PSPNet-R18), at a quarter of the width.
+  model: 'pspnet-r18',
+  width: 0.25,
+  // cityscapesMiniAugment's crop: half of a 256×128 mini image.
+  crop: Object.freeze([128, 128]) as readonly [number, number],
+  batch: 4,
+  // About 0.75 s (baseline) to 1.4 s (+GPL 1,1,1,1,1) per step on wasm.
+  iters: 300,
+  // Paper §3: SGD, lr 0.01, poly 0.9; mmseg: momentum 0.9, weight decay 5e-4.
+  lr: 0.01,
+  polyPower: 0.9,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  seed: 1,
+  // Table 2's [1,1,1,1,1] (70.88 vs VGG16's 70.68) at about a third of VGG16's cost on the CPU.
+  percep: '1,1,1,1,1',
+  // λ = 0.1 in all experiments of the paper.
+  percepLambda: 0.1,
+  percepKernel: 3,
+  // The paper's He-style scheme, N(0, √(2/n_l)).
+  percepInit: 'he',
+  // Final-layer loss only (paper's main setting).
+  percepLevels: 'final',
+  // teacher:generate's output for the embedded dataset when it exists.
+  softLabels: 'auto',
+  evalEvery: 50,
+  checkpointEvery: 50,
+  resume: false,
+  // Chosen by the CLI: runs/seg/<dataset>-<model>-<time>.
+  out: '',
+  backend: 'auto',
+});
 
 const PRESET_OR_STRUCTURE = /^(none|vgg11|vgg13|vgg16|vgg19|resnet18|alexnet|googlenet|mobilenetv2|\d+(,\d+)*)$/;
 const INIT = /^(he|xavier|normal:\d*\.?\d+(e-?\d+)?|uniform:\d*\.?\d+(e-?\d+)?)$/;
@@ -65,7 +112,7 @@ const INIT = /^(he|xavier|normal:\d*\.?\d+(e-?\d+)?|uniform:\d*\.?\d+(e-?\d+)?)$
 /** Throws a RangeError/TypeError naming the option, what was expected and what was received. */
 export function validateSegConfig(c: SegConfig): SegConfig {
   const fail = (field: string, expected: string, value: unknown, Err: typeof RangeError = RangeError): never => {
-    throw new Err(`[seg] option '${field}': expected ${expected}, received ${JSON.stringify(value)}.`);
+    throw new Err(`[seg] option '${field}': expected ${expected}, received ${typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value)}.`);
   };
   const positiveInt = (field: keyof SegConfig) => {
     const v = c[field];
@@ -83,7 +130,11 @@ export function validateSegConfig(c: SegConfig): SegConfig {
     fail('crop', '[height, width], positive multiples of 32 (e.g. 128,256)', c.crop);
   }
   (['batch', 'iters', 'percepKernel'] as const).forEach(positiveInt);
-  (['lr', 'polyPower', 'momentum', 'weightDecay', 'percepLambda', 'evalEvery'] as const).forEach(nonNegative);
+  (['lr', 'polyPower', 'momentum', 'weightDecay', 'percepLambda', 'evalEvery', 'checkpointEvery'] as const).forEach(nonNegative);
+  if (!Number.isInteger(c.evalEvery)) fail('evalEvery', 'an integer ≥ 0', c.evalEvery);
+  if (!Number.isInteger(c.checkpointEvery)) fail('checkpointEvery', 'an integer ≥ 0', c.checkpointEvery);
+  if (typeof c.softLabels !== 'string') fail('softLabels', "a folder path, '' or 'none'", c.softLabels, TypeError);
+  if (typeof c.resume !== 'boolean') fail('resume', 'true or false', c.resume, TypeError);
   if (!(c.lr > 0)) fail('lr', 'a learning rate > 0', c.lr);
   if (c.momentum >= 1) fail('momentum', 'a value in [0, 1)', c.momentum);
   if (!Number.isInteger(c.seed)) fail('seed', 'an integer', c.seed);

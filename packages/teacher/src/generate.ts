@@ -1,0 +1,221 @@
+/**
+ * Soft-label generation: a trained teacher's class probabilities for every sample of a split, at
+ * the model's output stride, 8 bits per class (`@gpl/data` `.gplsoft` files). Work is split by
+ * `shard` (sample k goes to shard k mod n), resumes by skipping samples whose file is already
+ * complete, and each file is written atomically. The process that finds every sample done writes
+ * manifest.json (checksums of all files).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+// The backbone packages register their custom layers (resize, input checks) on import, so a
+// checkpoint's model.json can be deserialised without a model registry.
+import '@gpl/core';
+import '@gpl/resnet';
+import '@gpl/pspnet';
+import '@gpl/hrnet';
+import '@gpl/deeplabv3plus';
+import { Progress, folderIOHandler, resolveCheckpoint } from '@gpl/core';
+import {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  decodeSoftLabels,
+  normalizeImage,
+  shardIndices,
+  softLabelPath,
+  writeSoftLabels,
+  type Dataset,
+  type SegmentationSample,
+  type SoftLabels,
+} from '@gpl/data';
+import { MANIFEST_FORMAT, sha256, specDifferences, writeJsonAtomic, type GenerationSpec, type SoftLabelManifest } from './manifest';
+
+/** `i/n` → { index: i, count: n } with 0 ≤ i < n. */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(String(text).trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || !(count >= 1) || !(index < count)) {
+    throw new RangeError(`[@gpl/teacher] option 'shard': expected 'i/n' with 0 ≤ i < n (e.g. 0/4), received '${text}'.`);
+  }
+  return { index, count };
+}
+
+/** A checkpoint folder (step-*), from a run folder, its checkpoints/ root or the folder itself. */
+export function resolveTeacherCheckpoint(checkpoint: string): string {
+  const candidates = [checkpoint, path.join(checkpoint, 'checkpoints')];
+  for (const c of candidates) {
+    if (fs.existsSync(path.join(c, 'model.json'))) return c;
+    if (fs.existsSync(path.join(c, 'latest'))) {
+      const dir = resolveCheckpoint(c, fs.existsSync(path.join(c, 'best')) ? 'best' : 'latest');
+      if (dir) return dir;
+    }
+  }
+  throw new RangeError(`[@gpl/teacher] --checkpoint ${checkpoint}: no model.json there (expected a run folder, its checkpoints/ folder or a step-* folder). Train a teacher first: npx nx run teacher:train.`);
+}
+
+/** Loads a checkpoint's tfjs-layers model and what its state.json says about it. */
+export async function loadTeacher(checkpoint: string): Promise<{ model: tfl.LayersModel; dir: string; name: string; state: Record<string, unknown> }> {
+  const dir = resolveTeacherCheckpoint(checkpoint);
+  const model = await tfl.loadLayersModel(folderIOHandler(dir));
+  const stateFile = path.join(dir, 'state.json');
+  const state = fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as Record<string, unknown>) : {};
+  return { model, dir, name: typeof state.model === 'string' ? state.model : model.name, state };
+}
+
+/**
+ * Class probabilities of one image at `stride`: softmax of the main logits (full resolution),
+ * block-averaged over stride×stride pixels (bilinear when the size is not a multiple).
+ * @returns [ceil(H/stride), ceil(W/stride), K] float32.
+ */
+export function softLabelsOf(model: tfl.LayersModel, sample: SegmentationSample, stride: number, sizeDivisor = 32): SoftLabels {
+  const img = normalizeImage(sample.image, IMAGENET_MEAN, IMAGENET_STD);
+  const { height: h, width: w } = img;
+  const oh = Math.ceil(h / stride);
+  const ow = Math.ceil(w / stride);
+  const probs = tf.tidy(() => {
+    const x = tf.tensor4d(img.data as Float32Array, [1, h, w, 3]);
+    const ph = Math.ceil(h / sizeDivisor) * sizeDivisor - h;
+    const pw = Math.ceil(w / sizeDivisor) * sizeDivisor - w;
+    const input = ph || pw ? tf.pad(x, [[0, 0], [0, ph], [0, pw], [0, 0]]) : x;
+    const out = model.apply(input, { training: false }) as tf.Tensor | tf.Tensor[];
+    let logits = (Array.isArray(out) ? out[0] : out) as tf.Tensor4D;
+    if (ph || pw) logits = tf.slice(logits, [0, 0, 0, 0], [1, h, w, -1]);
+    const p = tf.softmax(logits) as tf.Tensor4D;
+    if (stride === 1) return p;
+    if (h % stride === 0 && w % stride === 0) return tf.avgPool(p, stride, stride, 'valid');
+    return tf.image.resizeBilinear(p, [oh, ow], false, true);
+  });
+  try {
+    const channels = probs.shape[3];
+    return { data: probs.dataSync() as Float32Array, height: oh, width: ow, channels };
+  } finally {
+    probs.dispose();
+  }
+}
+
+export interface GenerateOptions {
+  readonly checkpoint: string;
+  /** Dataset name for the manifest (e.g. 'cityscapes'), and the opened split. */
+  readonly dataset: string;
+  readonly dataRoot: string;
+  /** The dataset's own split name. */
+  readonly split: string;
+  readonly ds: Dataset<SegmentationSample>;
+  readonly out: string;
+  /** Input pixels per stored pixel (default 8, the output stride of PSPNet). */
+  readonly stride?: number;
+  readonly shard?: { readonly index: number; readonly count: number };
+  readonly log?: (line: string) => void;
+  readonly progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Stop after writing this many files (tests of resuming). */
+  readonly limit?: number;
+}
+
+export interface GenerateResult {
+  readonly written: number;
+  readonly skipped: number;
+  /** Whether manifest.json now exists (every shard done). */
+  readonly complete: boolean;
+  readonly manifest?: SoftLabelManifest;
+}
+
+function sampleIds(ds: Dataset<SegmentationSample>): string[] | undefined {
+  const entries = (ds as unknown as { entries?: readonly { id: string }[] }).entries;
+  return entries && entries.length === ds.length ? entries.map((e) => e.id) : undefined;
+}
+
+async function isComplete(file: string, numClasses: number): Promise<boolean> {
+  if (!fs.existsSync(file)) return false;
+  try {
+    const s = await decodeSoftLabels(fs.readFileSync(file), file);
+    return s.channels === numClasses;
+  } catch {
+    return false;
+  }
+}
+
+/** Generates (this shard's part of) the soft labels of a split; see the module comment. */
+export async function generateSoftLabels(o: GenerateOptions): Promise<GenerateResult> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  const stride = o.stride ?? 8;
+  if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`[@gpl/teacher] option 'stride': expected a positive integer, received ${stride}.`);
+  const shard = o.shard ?? { index: 0, count: 1 };
+  const { model, dir, name, state } = await loadTeacher(o.checkpoint);
+  try {
+    const numClasses = (model.outputs[0].shape[3] as number) ?? 0;
+    if (numClasses !== o.ds.classNames.length) {
+      throw new RangeError(`[@gpl/teacher] checkpoint ${dir} predicts ${numClasses} classes, ${o.ds.name} has ${o.ds.classNames.length}: use a teacher trained on this dataset.`);
+    }
+    if (typeof state.dataset === 'string' && state.dataset !== o.dataset) {
+      throw new RangeError(`[@gpl/teacher] checkpoint ${dir} was trained on '${state.dataset}', not '${o.dataset}'.`);
+    }
+    const spec: GenerationSpec = {
+      model: name,
+      checkpoint: path.resolve(dir),
+      weightsSha256: sha256(fs.readFileSync(path.join(dir, 'weights.bin'))),
+      dataset: o.dataset,
+      dataRoot: path.resolve(o.dataRoot),
+      split: o.split,
+      numClasses,
+      classNames: o.ds.classNames,
+      stride,
+    };
+    fs.mkdirSync(o.out, { recursive: true });
+    const specFile = path.join(o.out, 'generation.json');
+    if (fs.existsSync(specFile)) {
+      const diff = specDifferences(JSON.parse(fs.readFileSync(specFile, 'utf8')) as GenerationSpec, spec);
+      if (diff.length) throw new RangeError(`[@gpl/teacher] ${o.out} holds soft labels of another generation (${diff.join('; ')}). Use another --out or delete it.`);
+    } else {
+      writeJsonAtomic(specFile, spec);
+    }
+
+    const all = Array.from({ length: o.ds.length }, (_, i) => i);
+    const mine = shardIndices(all, shard.index, shard.count);
+    const ids = sampleIds(o.ds);
+    const progress = new Progress({ total: mine.length, label: `soft labels ${shard.index}/${shard.count}`, unit: 'img', ...(o.progressStream ? { stream: o.progressStream } : {}) });
+    let written = 0;
+    let skipped = 0;
+    for (let k = 0; k < mine.length; k++) {
+      const i = mine[k];
+      const known = ids?.[i];
+      if (known && (await isComplete(softLabelPath(o.out, known), numClasses))) {
+        skipped++;
+      } else {
+        if (o.limit !== undefined && written >= o.limit) break;
+        const sample = await o.ds.get(i);
+        if (!known && (await isComplete(softLabelPath(o.out, sample.id), numClasses))) {
+          skipped++;
+        } else {
+          await writeSoftLabels(o.out, sample.id, softLabelsOf(model, sample, stride));
+          written++;
+        }
+      }
+      progress.update(k + 1);
+    }
+    progress.finish();
+    log(`shard ${shard.index}/${shard.count}: ${written} written, ${skipped} already done (${mine.length} in this shard)`);
+
+    // Whoever sees every sample done writes the manifest.
+    const allIds = ids ?? (await Promise.all(all.map(async (i) => (await o.ds.get(i)).id)));
+    const done = await Promise.all(allIds.map((id) => isComplete(softLabelPath(o.out, id), numClasses)));
+    if (!done.every(Boolean)) {
+      log(`${done.filter(Boolean).length}/${allIds.length} samples done; manifest.json is written when every shard has finished.`);
+      return { written, skipped, complete: false };
+    }
+    const files: Record<string, SoftLabelManifest['files'][string]> = {};
+    for (const id of allIds) {
+      const p = softLabelPath(o.out, id);
+      const bytes = fs.readFileSync(p);
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      files[id] = { file: path.basename(p), height: dv.getUint32(8, true), width: dv.getUint32(12, true), channels: dv.getUint32(16, true), sha256: sha256(bytes) };
+    }
+    const manifest: SoftLabelManifest = { format: MANIFEST_FORMAT, ...spec, createdAt: new Date().toISOString(), encoding: 'uint8', files };
+    writeJsonAtomic(path.join(o.out, 'manifest.json'), manifest);
+    log(`manifest: ${path.join(o.out, 'manifest.json')} (${allIds.length} files)`);
+    return { written, skipped, complete: true, manifest };
+  } finally {
+    model.dispose();
+  }
+}
