@@ -9,9 +9,11 @@
  *              so decoding costs what it costs on the real data.
  * NYUDv2 and COCO minis are included when their loaders open.
  *
- * No task model has a benchmark yet, so the "training step" is a stand-in: a small conv net (four
+ * The per-dataset "training step" is a stand-in (tasks cannot be imported here): a small conv net (four
  * 3×3 convs, 32–64 channels, strides 2-2-1, 1×1 classifier, ×4 bilinear upsampling, softmax
  * cross-entropy) trained with SGD on a batch of the same crop, on the backend @gpl/core picks.
+ * When bench-results/seg.json exists (`npx nx run seg:bench`), the real segmentation steps' sample
+ * rates are printed and saved beside it.
  *
  * Flags: --samples N (per dataset, default 64), --batch N (mini, default 8), --full-batch N (default 2),
  * --no-full (skip the full-size variants), --steps N (timed training steps, default 3).
@@ -249,6 +251,7 @@ async function main(): Promise<void> {
     trainStep: 'stand-in, not a task model: 4×(3×3 conv, 32/64 ch, strides 2,2,1,1) + 1×1 classifier + ×4 bilinear + softmax CE, SGD, on the same crop and batch; the seg/depth/condinst steps are heavier, so real headroom is larger',
     rows,
     skipped,
+    segStep: segStepRates(rows),
   };
   const dir = path.join(WORKSPACE, 'bench-results');
   fs.mkdirSync(dir, { recursive: true });
@@ -256,6 +259,27 @@ async function main(): Promise<void> {
   fs.writeFileSync(`${file}.tmp`, JSON.stringify(out, null, 2) + '\n');
   fs.renameSync(`${file}.tmp`, file);
   console.log(`wrote ${path.relative(WORKSPACE, file)}`);
+}
+
+/**
+ * The real consumer, when seg:bench has run: samples per second of each model's default training
+ * step (bench-results/seg.json), set against the Cityscapes mini loader's rate from this run.
+ */
+function segStepRates(rows: readonly Row[]): unknown {
+  const file = path.join(WORKSPACE, 'bench-results', 'seg.json');
+  if (!fs.existsSync(file)) {
+    console.log('(run `npx nx run seg:bench` to compare with the real segmentation training step)');
+    return undefined;
+  }
+  const seg = JSON.parse(fs.readFileSync(file, 'utf8')) as { date: string; batch: number; rows: { model: string; percep: string; seconds: number }[] };
+  const loader = rows.find((r) => r.dataset === 'cityscapes' && r.variant === 'mini')?.decodeAugmentSamplesPerSec;
+  const out = seg.rows.map((r) => {
+    const consumes = seg.batch / r.seconds;
+    return { model: r.model, percep: r.percep, samplesPerSec: Number(consumes.toFixed(2)), headroom: loader ? Number((loader / consumes).toFixed(1)) : undefined };
+  });
+  console.log(`seg:bench of ${seg.date} (batch ${seg.batch}): the real training steps consume`);
+  for (const r of out) console.log(`  ${r.model.padEnd(20)} ${(r.percep === 'none' ? 'baseline' : `+GPL ${r.percep}`).padEnd(16)} ${String(r.samplesPerSec).padStart(6)} samples/s  cityscapes-mini loader headroom ×${r.headroom}`);
+  return { source: 'bench-results/seg.json', date: seg.date, rows: out };
 }
 
 main().catch((e) => {

@@ -122,6 +122,13 @@ describe('seg CLI: runs', () => {
     expect(means[0]).toBeCloseTo(100 * final.mIoU, 2);
   });
 
+  it('refuses to evaluate a checkpoint on a dataset it was not trained on', () => {
+    const r = seg(['eval', '--checkpoint', run, '--dataset', 'voc', '--backend', 'wasm']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/\[seg\] eval: checkpoint .* was trained on 'cityscapes', not 'voc'/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('after kill -9 mid-run, --resume ends with the metrics and weights of an uninterrupted run', async () => {
     const args = ['train', ...TINY, '--iters', '6', '--checkpoint-every', '1', '--soft-labels', 'none'];
     const full = path.join(tmp, 'full');
