@@ -24,6 +24,18 @@ export function datasetSplit(dataset: TeacherDatasetName, split: string): string
   return split;
 }
 
+/**
+ * Sample ids in index order: read from the index of the built-in loaders (nothing decoded), or by
+ * loading each sample for other datasets.
+ */
+export async function sampleIds(ds: Dataset<SegmentationSample>): Promise<string[]> {
+  const entries = (ds as unknown as { entries?: readonly { id: string }[] }).entries;
+  if (entries && entries.length === ds.length && entries.every((e) => typeof e?.id === 'string')) return entries.map((e) => e.id);
+  const ids: string[] = [];
+  for (let i = 0; i < ds.length; i++) ids.push((await ds.get(i)).id);
+  return ids;
+}
+
 export async function openSplit(dataset: TeacherDatasetName, root: string, split: string): Promise<Dataset<SegmentationSample>> {
   const s = datasetSplit(dataset, split);
   switch (dataset) {

@@ -29,6 +29,7 @@ import {
   type SegmentationSample,
   type SoftLabels,
 } from '@gpl/data';
+import { sampleIds } from './datasets';
 import { MANIFEST_FORMAT, sha256, specDifferences, writeJsonAtomic, type GenerationSpec, type SoftLabelManifest } from './manifest';
 
 /** `i/n` → { index: i, count: n } with 0 ≤ i < n. */
@@ -121,18 +122,15 @@ export interface GenerateResult {
   readonly manifest?: SoftLabelManifest;
 }
 
-function sampleIds(ds: Dataset<SegmentationSample>): string[] | undefined {
-  const entries = (ds as unknown as { entries?: readonly { id: string }[] }).entries;
-  return entries && entries.length === ds.length ? entries.map((e) => e.id) : undefined;
-}
-
-async function isComplete(file: string, numClasses: number): Promise<boolean> {
-  if (!fs.existsSync(file)) return false;
+/** The file's bytes and shape when it is a complete soft-label file with `numClasses` channels. */
+async function completeFile(file: string, numClasses: number): Promise<{ bytes: Uint8Array; height: number; width: number; channels: number } | undefined> {
+  if (!fs.existsSync(file)) return undefined;
+  const bytes = fs.readFileSync(file);
   try {
-    const s = await decodeSoftLabels(fs.readFileSync(file), file);
-    return s.channels === numClasses;
+    const s = await decodeSoftLabels(bytes, file);
+    return s.channels === numClasses ? { bytes, height: s.height, width: s.width, channels: s.channels } : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -168,52 +166,46 @@ export async function generateSoftLabels(o: GenerateOptions): Promise<GenerateRe
       const diff = specDifferences(JSON.parse(fs.readFileSync(specFile, 'utf8')) as GenerationSpec, spec);
       if (diff.length) throw new RangeError(`[@gpl/teacher] ${o.out} holds soft labels of another generation (${diff.join('; ')}). Use another --out or delete it.`);
     } else {
-      writeJsonAtomic(specFile, spec);
+      await writeJsonAtomic(specFile, spec);
     }
 
-    const all = Array.from({ length: o.ds.length }, (_, i) => i);
-    const mine = shardIndices(all, shard.index, shard.count);
-    const ids = sampleIds(o.ds);
+    const mine = shardIndices(Array.from({ length: o.ds.length }, (_, i) => i), shard.index, shard.count);
+    const ids = await sampleIds(o.ds);
     const progress = new Progress({ total: mine.length, label: `soft labels ${shard.index}/${shard.count}`, unit: 'img', ...(o.progressStream ? { stream: o.progressStream } : {}) });
     let written = 0;
     let skipped = 0;
     for (let k = 0; k < mine.length; k++) {
       const i = mine[k];
-      const known = ids?.[i];
-      if (known && (await isComplete(softLabelPath(o.out, known), numClasses))) {
+      if (await completeFile(softLabelPath(o.out, ids[i]), numClasses)) {
         skipped++;
       } else {
         if (o.limit !== undefined && written >= o.limit) break;
         const sample = await o.ds.get(i);
-        if (!known && (await isComplete(softLabelPath(o.out, sample.id), numClasses))) {
-          skipped++;
-        } else {
-          await writeSoftLabels(o.out, sample.id, softLabelsOf(model, sample, stride));
-          written++;
-        }
+        await writeSoftLabels(o.out, sample.id, softLabelsOf(model, sample, stride));
+        written++;
       }
       progress.update(k + 1);
     }
     progress.finish();
     log(`shard ${shard.index}/${shard.count}: ${written} written, ${skipped} already done (${mine.length} in this shard)`);
 
-    // Whoever sees every sample done writes the manifest.
-    const allIds = ids ?? (await Promise.all(all.map(async (i) => (await o.ds.get(i)).id)));
-    const done = await Promise.all(allIds.map((id) => isComplete(softLabelPath(o.out, id), numClasses)));
-    if (!done.every(Boolean)) {
-      log(`${done.filter(Boolean).length}/${allIds.length} samples done; manifest.json is written when every shard has finished.`);
+    // Whoever sees every sample done writes the manifest (each file read once: completeness, shape, checksum).
+    const files: Record<string, SoftLabelManifest['files'][string]> = {};
+    let done = 0;
+    for (const id of ids) {
+      const p = softLabelPath(o.out, id);
+      const s = await completeFile(p, numClasses);
+      if (!s) continue;
+      done++;
+      files[id] = { file: path.basename(p), height: s.height, width: s.width, channels: s.channels, sha256: sha256(s.bytes) };
+    }
+    if (done < ids.length) {
+      log(`${done}/${ids.length} samples done; manifest.json is written when every shard has finished.`);
       return { written, skipped, complete: false };
     }
-    const files: Record<string, SoftLabelManifest['files'][string]> = {};
-    for (const id of allIds) {
-      const p = softLabelPath(o.out, id);
-      const bytes = fs.readFileSync(p);
-      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      files[id] = { file: path.basename(p), height: dv.getUint32(8, true), width: dv.getUint32(12, true), channels: dv.getUint32(16, true), sha256: sha256(bytes) };
-    }
     const manifest: SoftLabelManifest = { format: MANIFEST_FORMAT, ...spec, createdAt: new Date().toISOString(), encoding: 'uint8', files };
-    writeJsonAtomic(path.join(o.out, 'manifest.json'), manifest);
-    log(`manifest: ${path.join(o.out, 'manifest.json')} (${allIds.length} files)`);
+    await writeJsonAtomic(path.join(o.out, 'manifest.json'), manifest);
+    log(`manifest: ${path.join(o.out, 'manifest.json')} (${ids.length} files)`);
     return { written, skipped, complete: true, manifest };
   } finally {
     model.dispose();

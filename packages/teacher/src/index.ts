@@ -17,4 +17,4 @@ export {
   type SoftLabelManifest,
   type SoftLabelFileEntry,
 } from './manifest';
-export { openSplit, datasetSplit, MINI_DATASET_ROOTS, TEACHER_DATASETS, type TeacherDatasetName } from './datasets';
+export { openSplit, datasetSplit, sampleIds, MINI_DATASET_ROOTS, TEACHER_DATASETS, type TeacherDatasetName } from './datasets';

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeLinePlotPng, type Series } from '@gpl/core';
+import { writeFileAtomic } from '@gpl/data';
 import type { SegConfig } from './config';
 import { train, type EvalRecord, type TrainOptions } from './train';
 
@@ -62,8 +63,7 @@ export async function compare(cfg: SegConfig, seeds: readonly number[], options:
     '',
   ].join('\n');
   const tableFile = path.join(root, 'compare.md');
-  fs.writeFileSync(`${tableFile}.tmp`, markdown);
-  fs.renameSync(`${tableFile}.tmp`, tableFile);
+  await writeFileAtomic(tableFile, markdown);
   const series: Series[] = [];
   for (const [v, label, colors] of [
     ['baseline', 'baseline', ['#1f77b4', '#aec7e8']],

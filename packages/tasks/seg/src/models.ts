@@ -27,29 +27,25 @@ export interface ModelEntry {
   build(o: ModelOptions): tfl.LayersModel;
 }
 
-// The encoder and the head get seeds derived from the run seed, distinct so they do not share
-// initial weights patterns.
-const pspnet = (encoder: ResNetName, title: string): ModelEntry => ({
+// A ResNet encoder wired into a decoder. Encoder and head get distinct seeds derived from the run seed.
+const resnetDecoder = (
+  decoder: (encoder: ReturnType<typeof createResNet>, o: { numClasses: number; widthMultiplier: number; seed: number }) => tfl.LayersModel,
+  outputStride: 8 | 16,
+  auxWeight: number,
+) => (encoder: ResNetName, title: string): ModelEntry => ({
   title,
-  auxWeight: 0.4,
+  auxWeight,
   build: (o) =>
-    buildPSPNet(createResNet(encoder, { outputStride: 8, deepStem: true, widthMultiplier: o.width, seed: o.seed * 2 + 1 }), {
+    decoder(createResNet(encoder, { outputStride, deepStem: true, widthMultiplier: o.width, seed: o.seed * 2 + 1 }), {
       numClasses: o.numClasses,
       widthMultiplier: o.width,
       seed: o.seed * 2 + 2,
     }),
 });
 
-const deeplab = (encoder: ResNetName, title: string): ModelEntry => ({
-  title,
-  auxWeight: 0,
-  build: (o) =>
-    buildDeepLabV3Plus(createResNet(encoder, { outputStride: 16, deepStem: true, widthMultiplier: o.width, seed: o.seed * 2 + 1 }), {
-      numClasses: o.numClasses,
-      widthMultiplier: o.width,
-      seed: o.seed * 2 + 2,
-    }),
-});
+// PSPNet: dilated encoder at output stride 8, auxiliary head weighted 0.4. DeepLabV3+: OS 16, no auxiliary head.
+const pspnet = resnetDecoder(buildPSPNet, 8, 0.4);
+const deeplab = resnetDecoder(buildDeepLabV3Plus, 16, 0);
 
 const hrnet = (name: 'hrnet-w18-small' | 'hrnet-w48', title: string): ModelEntry => ({
   title,

@@ -13,11 +13,11 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Progress, Rng, resolveCheckpoint, restoreCheckpoint, saveCheckpoint, writeLinePlotPng, type RngState, type Series } from '@gpl/core';
-import { DataLoader, collateHost, toBatch, disposeBatch, trainTransform, type Batch, type SegmentationSample } from '@gpl/data';
+import { DataLoader, collateHost, disposeBatch, toBatch, trainTransform, withSoftLabels, writeFileAtomic, type Batch, type SegmentationSample } from '@gpl/data';
 import { GenericPerceptualLoss, parseInitSpec, parseNetworkSpec } from '@gpl/loss';
 import { splitOutputs } from '@gpl/pspnet';
 import type { SegConfig } from './config';
-import { attachSoftLabels, augmentFor, checkSoftLabels, openSegDataset, sampleIds } from './data';
+import { augmentFor, checkSoftLabels, openSegDataset, sampleIds } from './data';
 import { evaluate } from './eval';
 import { segmentationLoss } from './losses';
 import type { SegMetrics } from './metrics';
@@ -107,13 +107,6 @@ function csvToRows(text: string): StepRow[] {
     cols.forEach((c, i) => (r[c] = cells[i] === '' || cells[i] === undefined ? undefined : Number(cells[i])));
     return r as unknown as StepRow;
   });
-}
-
-async function writeTextAtomic(file: string, text: string): Promise<void> {
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.promises.writeFile(tmp, text);
-  await fs.promises.rename(tmp, file);
 }
 
 /**
@@ -218,14 +211,14 @@ export function trainingStep(ctx: StepContext, batch: Batch, options: { forceNaN
     try {
       const total = options.forceNaN ? NaN : value.dataSync()[0];
       if (!Number.isFinite(total)) return { total, terms };
-      const updates = tf.tidy(() => {
+      // L2 weight decay on kernels as in torch.optim.SGD: g ← g + wd·w (other gradients go in as they are).
+      const decayed = tf.tidy(() => {
         const out: tf.NamedTensorMap = {};
-        // L2 weight decay on kernels as in torch.optim.SGD: g ← g + wd·w.
-        for (const v of ctx.vars) out[v.name] = /kernel/.test(v.name) && ctx.weightDecay > 0 ? tf.add(grads[v.name], tf.mul(v, ctx.weightDecay)) : grads[v.name].clone();
+        if (ctx.weightDecay > 0) for (const v of ctx.vars) if (/kernel/.test(v.name)) out[v.name] = tf.add(grads[v.name], tf.mul(v, ctx.weightDecay));
         return out;
       });
-      ctx.optimizer.applyGradients(ctx.vars.map((v) => ({ name: v.name, tensor: updates[v.name] })));
-      tf.dispose(updates);
+      ctx.optimizer.applyGradients(ctx.vars.map((v) => ({ name: v.name, tensor: decayed[v.name] ?? grads[v.name] })));
+      tf.dispose(decayed);
       return { total, terms };
     } finally {
       tf.dispose(value);
@@ -263,7 +256,7 @@ export async function train(cfg: SegConfig, options: TrainOptions = {}): Promise
     throw new RangeError(`[seg] ${runDir} already holds checkpoints: pass --resume to continue that run, or choose another --out.`);
   }
   fs.mkdirSync(runDir, { recursive: true });
-  await writeTextAtomic(configFile, JSON.stringify(cfg, null, 2) + '\n');
+  await writeFileAtomic(configFile, JSON.stringify(cfg, null, 2) + '\n');
 
   // Data.
   let trainDs = await openSegDataset(cfg.dataset, cfg.dataRoot, 'train');
@@ -273,7 +266,7 @@ export async function train(cfg: SegConfig, options: TrainOptions = {}): Promise
   if (cfg.softLabels) {
     const m = checkSoftLabels(cfg.softLabels, { dataset: cfg.dataset, split: 'train', classNames: trainDs.classNames, ids: await sampleIds(trainDs) });
     log(`soft labels: ${cfg.softLabels} (teacher ${m.model}, stride ${m.stride})`);
-    trainDs = attachSoftLabels(trainDs, cfg.softLabels);
+    trainDs = withSoftLabels(trainDs, cfg.softLabels);
   }
   if (trainDs.length < cfg.batch) {
     throw new RangeError(`[seg] option 'batch': ${cfg.batch} is more than the ${trainDs.length} training samples of ${trainDs.name}.`);
@@ -315,7 +308,7 @@ export async function train(cfg: SegConfig, options: TrainOptions = {}): Promise
     const save = async (tags: string[]) => {
       const state = { step, dropoutRng: dropout.rng.state(), history, bestMIoU: best, model: cfg.model, dataset: cfg.dataset, numClasses, classNames: trainDs.classNames, width: cfg.width };
       lastCheckpoint = await saveCheckpoint(ckptRoot, { model, optimizer, state }, { tags, keep: 2 });
-      await writeTextAtomic(csvFile, rowsToCsv(rows));
+      await writeFileAtomic(csvFile, rowsToCsv(rows));
     };
 
     const runEval = async (): Promise<SegMetrics> => {
@@ -395,12 +388,12 @@ export async function train(cfg: SegConfig, options: TrainOptions = {}): Promise
       await save(final.mIoU > best ? ['latest', 'best'] : ['latest']);
     }
     if (options.plots !== false) await writePlots(runDir, rows, history);
-    await writeTextAtomic(path.join(runDir, 'final.json'), JSON.stringify({ step, mIoU: final.mIoU, pixelAccuracy: final.pixelAccuracy, meanAccuracy: final.meanAccuracy, iou: final.iou, classNames: trainDs.classNames }, null, 1) + '\n');
+    await writeFileAtomic(path.join(runDir, 'final.json'), JSON.stringify({ step, mIoU: final.mIoU, pixelAccuracy: final.pixelAccuracy, meanAccuracy: final.meanAccuracy, iou: final.iou, classNames: trainDs.classNames }, null, 1) + '\n');
     return { runDir, step, status: 'done', final, history, classNames: trainDs.classNames, secondsPerStep: stepsRun ? stepSeconds / stepsRun : 0 };
   } catch (err) {
     if (err instanceof NonFiniteLossError) {
       // Keep what was logged up to the failure next to the last good checkpoint.
-      await writeTextAtomic(csvFile, rowsToCsv(rows));
+      await writeFileAtomic(csvFile, rowsToCsv(rows));
     }
     throw err;
   } finally {
