@@ -19,9 +19,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   'type:core': ['type:core'],
   'type:dataset': ['type:core'],
   'type:backbone': ['type:core'],
-  'type:teacher': ['type:core', 'type:dataset', 'type:backbone'],
-  'type:task': ['type:core', 'type:dataset', 'type:backbone', 'type:loss', 'type:teacher'],
-  'type:tools': ['type:core', 'type:dataset', 'type:backbone', 'type:loss', 'type:teacher', 'type:task'],
+  'type:engine': ['type:core', 'type:loss'],
+  // Tasks and the teacher share only what lies below them (the soft-label format in @gpl/data, the engine).
+  'type:teacher': ['type:engine', 'type:core', 'type:dataset', 'type:backbone'],
+  'type:task': ['type:engine', 'type:core', 'type:dataset', 'type:backbone', 'type:loss'],
+  'type:tools': ['type:engine', 'type:core', 'type:dataset', 'type:backbone', 'type:loss', 'type:teacher', 'type:task'],
 };
 
 function findProjects(dir: string, out: Project[] = []): Project[] {
@@ -73,7 +75,8 @@ describe('package boundaries', () => {
           violations.push(`${where}: '${spec}' is not a workspace package`);
           continue;
         }
-        if (target.type === 'type:task') violations.push(`${where}: imports the task '${spec}'; nothing imports a task`);
+        if (target.type === 'type:teacher' && p.type !== 'type:tools') violations.push(`${where}: imports the teacher '${spec}'; tasks and teacher share only @gpl/data and @gpl/engine`);
+        else if (target.type === 'type:task') violations.push(`${where}: imports the task '${spec}'; nothing imports a task`);
         else if (target !== p && !ALLOWED[p.type].includes(target.type)) {
           violations.push(`${where}: ${p.type} may not import ${target.type} ('${spec}')`);
         }

@@ -47,7 +47,6 @@ const convCases: ConvCase[] = [
   ...[6, 12, 18].flatMap((dilation) => (['same', 'valid'] as Pad[]).map((pad) => ({ stride: 1, dilation, pad, size: 2 * dilation + 4 }))),
 ];
 
-const name = (c: ConvCase) => `stride ${c.stride}, dilation ${c.dilation}, pad ${JSON.stringify(c.pad)}`;
 
 describe.each(['cpu', 'wasm'])('gradient completeness on %s', (backend) => {
   beforeAll(async () => {

@@ -17,6 +17,8 @@ export interface DatasetSpec<E, S extends Sample> {
   readonly ignoreIndex: number;
   readonly skipped?: readonly SkippedSample[];
   readonly depthRange?: readonly [number, number];
+  /** The sample id of an entry, when the index knows it (default: the entry's `id` field, if a string). */
+  readonly idOf?: (entry: E) => string | undefined;
 }
 
 /** A dataset over a list of entries that decodes on demand. */
@@ -30,9 +32,11 @@ export class IndexedDataset<E, S extends Sample> implements Dataset<S> {
   /** The index entries, in sample order. */
   readonly entries: readonly E[];
   private readonly loadEntry: (entry: E, index: number) => Promise<S>;
+  private readonly idOf: (entry: E) => string | undefined;
 
   constructor(spec: DatasetSpec<E, S>) {
     this.name = spec.name;
+    this.idOf = spec.idOf ?? ((e) => (typeof (e as { id?: unknown })?.id === 'string' ? (e as { id: string }).id : undefined));
     this.entries = spec.entries;
     this.loadEntry = spec.load;
     this.classNames = spec.classNames;
@@ -51,6 +55,15 @@ export class IndexedDataset<E, S extends Sample> implements Dataset<S> {
       return Promise.reject(new RangeError(`[@gpl/data] ${this.name}: index must be an integer in [0, ${this.entries.length}), received ${i}.`));
     }
     return this.loadEntry(this.entries[i], i);
+  }
+
+  async sampleIds(): Promise<readonly string[]> {
+    const ids = this.entries.map(this.idOf);
+    if (ids.every((id): id is string => id !== undefined)) return ids;
+    // An index without ids: decode each sample once (custom datasets derive ids from paths).
+    const out: string[] = [];
+    for (let i = 0; i < this.entries.length; i++) out.push(ids[i] ?? (await this.get(i)).id);
+    return out;
   }
 }
 
@@ -77,6 +90,10 @@ export function subsetDataset<S extends Sample>(ds: Dataset<S>, indices: readonl
         return Promise.reject(new RangeError(`[@gpl/data] ${name}: index must be an integer in [0, ${idx.length}), received ${i}.`));
       }
       return ds.get(idx[i]);
+    },
+    sampleIds: async () => {
+      const all = await ds.sampleIds();
+      return idx.map((i) => all[i]);
     },
     classNames: ds.classNames,
     palette: ds.palette,

@@ -97,3 +97,23 @@ export {
   type CustomFolderConfig,
   type CustomClasses,
 } from './custom';
+export {
+  MANIFEST_FORMAT,
+  checkSoftLabelManifest,
+  verifyManifest,
+  specDifferences,
+  sha256,
+  writeJsonAtomic,
+  type ExpectedSoftLabels,
+  type GenerationSpec,
+  type SoftLabelManifest,
+  type SoftLabelFileEntry,
+} from './manifest';
+export {
+  augmentFor,
+  isMiniRoot,
+  sameSplitNames,
+  workspaceDataset,
+  customSegmentationDataset,
+  type DatasetDescriptor,
+} from './descriptor';

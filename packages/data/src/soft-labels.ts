@@ -126,5 +126,6 @@ export function withSoftLabels<S extends Sample>(ds: Dataset<S>, dir: string): D
     ignoreIndex: ds.ignoreIndex,
     skipped: ds.skipped,
     ...(ds.depthRange ? { depthRange: ds.depthRange } : {}),
+    sampleIds: () => ds.sampleIds(),
   };
 }

@@ -24,6 +24,7 @@ export function arrayDataset<S extends Sample>(
     palette: meta.palette ?? names.map((_, i) => [i * 40, 255 - i * 40, 128] as const),
     ignoreIndex: meta.ignoreIndex ?? 255,
     skipped: [],
+    sampleIds: async () => samples.map((s) => s.id),
   };
 }
 

@@ -168,6 +168,11 @@ export interface Dataset<S extends Sample = Sample> {
   readonly skipped: readonly SkippedSample[];
   /** Valid depth range in metres for depth datasets (`[min, max]`). */
   readonly depthRange?: readonly [number, number];
+  /**
+   * Sample ids in index order (soft-label files and manifests are keyed by them). Loaders read
+   * them from their index without decoding any file.
+   */
+  sampleIds(): Promise<readonly string[]>;
 }
 
 /** A source of uniform numbers in [0, 1). `@gpl/core`'s `Rng` satisfies it; so does `createRng`. */

@@ -9,10 +9,11 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, saveCheckpoint } from '@gpl/core';
-import { IMAGENET_MEAN, IMAGENET_STD, normalizeImage, readSoftLabels, type Dataset, type SegmentationSample } from '@gpl/data';
+import { IMAGENET_MEAN, IMAGENET_STD, normalizeImage, readSoftLabels, verifyManifest, type Dataset, type SegmentationSample, type SoftLabelManifest } from '@gpl/data';
+import { cityscapesDataset } from '@gpl/cityscapes';
 import { generateSoftLabels, parseShard, softLabelsOf } from './generate';
-import { openSplit } from './datasets';
-import { readManifest, verifyManifest } from './manifest';
+
+const readManifest = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as SoftLabelManifest;
 
 const ROOT = path.resolve(__dirname, '../../../datasets/cityscapes-mini');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'teacher-gen-'));
@@ -42,7 +43,7 @@ let teacher: { dir: string; model: tfl.LayersModel };
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' });
-  ds = await openSplit('cityscapes', ROOT, 'train');
+  ds = await cityscapesDataset.open(ROOT, 'train');
   teacher = await teacherCheckpoint('teacher', 19, { model: 'pixel-19', dataset: 'cityscapes' });
 });
 
@@ -95,7 +96,7 @@ describe('generateSoftLabels', () => {
     expect(Object.keys(m.files).length).toBe(48);
     const s = await ds.get(5);
     expect(m.files[s.id]).toMatchObject({ file: `${s.id}.gplsoft`, height: 16, width: 32, channels: 19 });
-    expect(verifyManifest(out)).toEqual([]);
+    expect(verifyManifest(out, readManifest(out))).toEqual([]);
     // The stored values are the probabilities quantised to 1/255.
     const stored = await readSoftLabels(out, s.id);
     const exact = softLabelsOf(teacher.model, s, 8);
@@ -107,7 +108,7 @@ describe('generateSoftLabels', () => {
     const bytes = fs.readFileSync(victim);
     bytes[bytes.length - 1] ^= 0xff;
     fs.writeFileSync(victim, bytes);
-    expect(verifyManifest(out)).toEqual([s.id]);
+    expect(verifyManifest(out, readManifest(out))).toEqual([s.id]);
   });
 
   it('splits the work by shard: no manifest until every shard is done, then the same files as one process', async () => {
@@ -132,7 +133,7 @@ describe('generateSoftLabels', () => {
     fs.writeFileSync(path.join(out, names[2]), fs.readFileSync(path.join(out, names[2])).subarray(0, 30));
     const rest = await generateSoftLabels({ ...base(), out });
     expect(rest).toMatchObject({ written: 44, skipped: 4, complete: true });
-    expect(verifyManifest(out)).toEqual([]);
+    expect(verifyManifest(out, readManifest(out))).toEqual([]);
     expect(fs.readdirSync(out).filter((f) => f.includes('.tmp')).length).toBe(0);
   });
 
@@ -145,7 +146,7 @@ describe('generateSoftLabels', () => {
     const voc = await teacherCheckpoint('voc', 19, { model: 'pixel-19', dataset: 'voc' });
     await expect(generateSoftLabels({ ...base(), checkpoint: voc.dir, out: path.join(tmp, 'y') })).rejects.toThrow("was trained on 'voc', not 'cityscapes'");
     voc.model.dispose();
-    await expect(generateSoftLabels({ ...base(), checkpoint: path.join(tmp, 'nothing'), out: path.join(tmp, 'z') })).rejects.toThrow(/no model.json there .* npx nx run teacher:train/);
+    await expect(generateSoftLabels({ ...base(), checkpoint: path.join(tmp, 'nothing'), out: path.join(tmp, 'z') })).rejects.toThrow(/nothing: does not exist .* Train a teacher first: npx nx run teacher:train/);
   });
 
   it('parses --shard i/n and rejects anything else', () => {

@@ -16,21 +16,26 @@ import '@gpl/resnet';
 import '@gpl/pspnet';
 import '@gpl/hrnet';
 import '@gpl/deeplabv3plus';
-import { Progress, folderIOHandler, resolveCheckpoint } from '@gpl/core';
+import { Progress, folderIOHandler } from '@gpl/core';
 import {
   IMAGENET_MEAN,
   IMAGENET_STD,
+  MANIFEST_FORMAT,
   decodeSoftLabels,
   normalizeImage,
+  sha256,
   shardIndices,
   softLabelPath,
+  specDifferences,
+  writeJsonAtomic,
   writeSoftLabels,
   type Dataset,
+  type GenerationSpec,
   type SegmentationSample,
+  type SoftLabelManifest,
   type SoftLabels,
 } from '@gpl/data';
-import { sampleIds } from './datasets';
-import { MANIFEST_FORMAT, sha256, specDifferences, writeJsonAtomic, type GenerationSpec, type SoftLabelManifest } from './manifest';
+import { predictPadded, resolveCheckpointPath } from '@gpl/engine';
 
 /** `i/n` → { index: i, count: n } with 0 ≤ i < n. */
 export function parseShard(text: string): { index: number; count: number } {
@@ -43,25 +48,11 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index, count };
 }
 
-/** A checkpoint folder (step-*), from a run folder, its checkpoints/ root or the folder itself. */
-export function resolveTeacherCheckpoint(checkpoint: string): string {
-  const candidates = [checkpoint, path.join(checkpoint, 'checkpoints')];
-  for (const c of candidates) {
-    if (fs.existsSync(path.join(c, 'model.json'))) return c;
-    if (fs.existsSync(path.join(c, 'latest'))) {
-      const dir = resolveCheckpoint(c, fs.existsSync(path.join(c, 'best')) ? 'best' : 'latest');
-      if (dir) return dir;
-    }
-  }
-  throw new RangeError(`[@gpl/teacher] --checkpoint ${checkpoint}: no model.json there (expected a run folder, its checkpoints/ folder or a step-* folder). Train a teacher first: npx nx run teacher:train.`);
-}
-
 /** Loads a checkpoint's tfjs-layers model and what its state.json says about it. */
 export async function loadTeacher(checkpoint: string): Promise<{ model: tfl.LayersModel; dir: string; name: string; state: Record<string, unknown> }> {
-  const dir = resolveTeacherCheckpoint(checkpoint);
+  // The best checkpoint of a run when it has one (a teacher is chosen by its validation score).
+  const { dir, state } = resolveCheckpointPath(checkpoint, { prefer: 'best', hint: 'Train a teacher first: npx nx run teacher:train.' });
   const model = await tfl.loadLayersModel(folderIOHandler(dir));
-  const stateFile = path.join(dir, 'state.json');
-  const state = fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as Record<string, unknown>) : {};
   return { model, dir, name: typeof state.model === 'string' ? state.model : model.name, state };
 }
 
@@ -77,13 +68,7 @@ export function softLabelsOf(model: tfl.LayersModel, sample: SegmentationSample,
   const ow = Math.ceil(w / stride);
   const probs = tf.tidy(() => {
     const x = tf.tensor4d(img.data as Float32Array, [1, h, w, 3]);
-    const ph = Math.ceil(h / sizeDivisor) * sizeDivisor - h;
-    const pw = Math.ceil(w / sizeDivisor) * sizeDivisor - w;
-    const input = ph || pw ? tf.pad(x, [[0, 0], [0, ph], [0, pw], [0, 0]]) : x;
-    const out = model.apply(input, { training: false }) as tf.Tensor | tf.Tensor[];
-    let logits = (Array.isArray(out) ? out[0] : out) as tf.Tensor4D;
-    if (ph || pw) logits = tf.slice(logits, [0, 0, 0, 0], [1, h, w, -1]);
-    const p = tf.softmax(logits) as tf.Tensor4D;
+    const p = tf.softmax(predictPadded(model, x, sizeDivisor)) as tf.Tensor4D;
     if (stride === 1) return p;
     if (h % stride === 0 && w % stride === 0) return tf.avgPool(p, stride, stride, 'valid');
     return tf.image.resizeBilinear(p, [oh, ow], false, true);
@@ -170,7 +155,7 @@ export async function generateSoftLabels(o: GenerateOptions): Promise<GenerateRe
     }
 
     const mine = shardIndices(Array.from({ length: o.ds.length }, (_, i) => i), shard.index, shard.count);
-    const ids = await sampleIds(o.ds);
+    const ids = await o.ds.sampleIds();
     const progress = new Progress({ total: mine.length, label: `soft labels ${shard.index}/${shard.count}`, unit: 'img', ...(o.progressStream ? { stream: o.progressStream } : {}) });
     let written = 0;
     let skipped = 0;

@@ -1,3 +1,4 @@
+export { ade20kDataset } from './descriptor';
 export {
   openAde20k,
   resolveAde20kRoot,

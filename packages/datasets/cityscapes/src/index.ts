@@ -1,3 +1,4 @@
+export { cityscapesDataset } from './descriptor';
 export {
   openCityscapes,
   defaultCityscapesConfig,

@@ -54,6 +54,11 @@ export function annotationToRle(segmentation: CocoSegmentation, height: number, 
   return seg as Rle;
 }
 
+/** Sample id of an image: its file name without folder and extension. */
+function imageId(im: CocoImage): string {
+  return path.posix.basename(im.file_name).replace(/\.[^.]*$/, '');
+}
+
 /** An opened COCO split. */
 export class CocoDataset implements Dataset<InstanceSample> {
   readonly name: string;
@@ -78,6 +83,10 @@ export class CocoDataset implements Dataset<InstanceSample> {
 
   get length(): number {
     return this.images.length;
+  }
+
+  async sampleIds(): Promise<readonly string[]> {
+    return this.images.map(imageId);
   }
 
   /** The validated annotations of image `i` (as in the JSON). */
@@ -124,7 +133,7 @@ export class CocoDataset implements Dataset<InstanceSample> {
     }));
     return {
       kind: 'instances',
-      id: path.posix.basename(im.file_name).replace(/\.[^.]*$/, ''),
+      id: imageId(im),
       image,
       instances,
       originalSize: { height: im.height, width: im.width },

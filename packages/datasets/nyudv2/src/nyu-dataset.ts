@@ -92,6 +92,10 @@ export class NyuDepthV2Dataset implements Dataset<DepthSample> {
     return this.rows.length;
   }
 
+  async sampleIds(): Promise<readonly string[]> {
+    return this.rows.map((r) => sampleId(r.rgb));
+  }
+
   /** How this split's depth PNGs are encoded. */
   get depthEncoding(): NyuDepthEncoding {
     return this.config.depthEncoding[this.config.split];

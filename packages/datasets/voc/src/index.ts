@@ -1,3 +1,4 @@
+export { vocDataset } from './descriptor';
 export {
   openVoc,
   resolveVocRoot,

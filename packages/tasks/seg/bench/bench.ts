@@ -1,6 +1,6 @@
 /**
- * seg:bench — time of one training step (forward, backward, SGD update: the same `trainingStep`
- * as seg:train) with and without the generic perceptual loss, for each student model at the CPU
+ * seg:bench — time of one training step (forward, backward, SGD update: the engine's `sgdStep`
+ * on the seg task's loss, as seg:train) with and without the generic perceptual loss, for each student model at the CPU
  * default size of a run (width, crop and batch of `defaultSegConfig`), and the ratio
  * step(+GPL) / step(baseline) measured in the same process. Writes bench-results/seg.json.
  *
@@ -13,8 +13,9 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendReport, initBackend, parseBackendPreference } from '@gpl/core';
 import { defaultSegConfig, parseCrop, type SegConfig } from '../src/config';
+import { createPerceptualLoss, perceptualOption, sgdStep, trainableVariables } from '@gpl/engine';
 import { createSegModel, modelEntry } from '../src/models';
-import { createPerceptualLoss, trainableVariables, trainingStep } from '../src/train';
+import { segTask, type SegInfo } from '../src/task';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -54,7 +55,8 @@ function time(step: () => void): number {
 function measure(name: string, percep: string): number {
   const cfg: SegConfig = { ...defaultSegConfig, model: name, width, percep };
   const model = createSegModel(name, { numClasses: CLASSES, width, seed: 1 });
-  const gpl = createPerceptualLoss(cfg, CLASSES);
+  const option = perceptualOption(cfg, 'seg');
+  const gpl = createPerceptualLoss(option, CLASSES, cfg.seed);
   const optimizer = tf.train.momentum(cfg.lr, cfg.momentum);
   const [h, w] = crop;
   // Labels with spatial structure (horizontal bands) and some ignored pixels, soft labels one-hot.
@@ -68,10 +70,12 @@ function measure(name: string, percep: string): number {
       labels: tf.tile(tf.reshape(labels, [1, h, 1]), [batchSize, 1, w]) as tf.Tensor3D,
     };
   });
+  // Only what the loss reads: classes, ignore index, the auxiliary head's weight.
+  const info = { classNames: Array.from({ length: CLASSES }, (_, i) => `c${i}`), ignoreIndex: 255, auxWeight: modelEntry(name).auxWeight } as unknown as SegInfo;
   try {
-    const ctx = { model, vars: trainableVariables(model), optimizer, gpl, numClasses: CLASSES, ignoreIndex: 255, auxWeight: modelEntry(name).auxWeight, percepLambda: cfg.percepLambda, weightDecay: cfg.weightDecay };
+    const ctx = { vars: trainableVariables(model), optimizer, weightDecay: cfg.weightDecay };
     return time(() => {
-      trainingStep(ctx, batch);
+      sgdStep(ctx, () => segTask.loss({ model, batch, cfg, info, gpl, lambda: option?.lambda ?? 0 }));
     });
   } finally {
     tf.dispose([batch.images, batch.labels]);

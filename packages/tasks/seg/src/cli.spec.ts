@@ -9,8 +9,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { openCityscapes } from '@gpl/cityscapes';
-import { writeSoftLabels } from '@gpl/data';
-import { WORKSPACE_ROOT, sha256File } from './data';
+import { sha256, writeSoftLabels } from '@gpl/data';
+
+const WORKSPACE_ROOT = path.resolve(__dirname, '../../../..');
+const sha256File = (file: string) => sha256(fs.readFileSync(file));
 
 const TSX = path.join(WORKSPACE_ROOT, 'node_modules', '.bin', 'tsx');
 const MAIN = path.join(WORKSPACE_ROOT, 'packages/tasks/seg/src/main.ts');
@@ -72,7 +74,7 @@ describe('seg CLI: flags', () => {
   it.each([
     [['--itres', '5'], 'Unknown argument: itres'],
     [['--model', 'unet'], 'Invalid values'],
-    [['--lr', '-1'], "[seg] option 'lr': expected a finite number ≥ 0, received -1"],
+    [['--lr', '-1'], "[seg] option 'lr': expected a finite learning rate > 0, received -1"],
     [['--crop', '100,64'], "[seg] option 'crop': expected [height, width], positive multiples of 32"],
     [['--percep', 'vgg17'], "[seg] option 'percep'"],
     [['--percep-init', 'gauss'], "[seg] option 'percepInit'"],

@@ -22,7 +22,7 @@ describe('validateSegConfig', () => {
     [{ percepKernel: 4 }, "option 'percepKernel': expected one of 1, 3, 5, 7"],
     [{ percepInit: 'normal' }, "option 'percepInit'"],
     [{ momentum: 1 }, "option 'momentum': expected a value in [0, 1)"],
-    [{ lr: 0 }, "option 'lr': expected a learning rate > 0"],
+    [{ lr: 0 }, "option 'lr': expected a finite learning rate > 0, received 0"],
     [{ backend: 'gpu' }, "option 'backend'"],
   ])('rejects %j', (patch, message) => {
     expect(() => validateSegConfig({ ...base, ...(patch as Partial<SegConfig>) })).toThrow(message);

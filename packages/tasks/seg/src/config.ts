@@ -1,18 +1,13 @@
 /**
  * Every option of a segmentation run, with defaults that work on the embedded mini dataset.
- * `main.ts` merges flags (and `--config file.json`) over these, validates, and saves the
- * resolved object as the run's config.json.
+ * The loop's options (schedule, cadence, perceptual loss, run folder) are the engine's; this file
+ * adds the dataset, the model and the teacher's soft labels. `main.ts` merges flags (and
+ * `--config file.json`) over these, validates, and saves the resolved object as config.json.
  */
+import { validateLoopConfig, type TrainCliConfig } from '@gpl/engine';
+import { SEG_DATASET_NAMES, type DatasetName } from './datasets';
 
-export const DATASETS = ['cityscapes', 'voc', 'ade20k', 'custom'] as const;
-export type DatasetName = (typeof DATASETS)[number];
-
-export const PERCEP_LEVELS = ['final', 'all', 'weighted'] as const;
-export type PercepLevels = (typeof PERCEP_LEVELS)[number];
-
-export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
-
-export interface SegConfig {
+export interface SegConfig extends TrainCliConfig {
   /** Dataset format of `dataRoot`. */
   readonly dataset: DatasetName;
   /** Dataset root folder; default: the embedded mini dataset of `dataset`. */
@@ -23,45 +18,11 @@ export interface SegConfig {
   readonly width: number;
   /** Training crop [height, width]; multiples of 32. */
   readonly crop: readonly [number, number];
-  /** Images per step. */
-  readonly batch: number;
-  /** Optimizer steps. */
-  readonly iters: number;
-  /** Base learning rate (paper: 0.01). */
-  readonly lr: number;
-  /** Poly decay power (paper: 0.9). */
-  readonly polyPower: number;
-  /** SGD momentum. */
-  readonly momentum: number;
-  /** L2 weight decay on convolution kernels (mmseg default 5e-4). */
-  readonly weightDecay: number;
-  /** Seed of weights, data order and augmentation. */
-  readonly seed: number;
-  /** Perceptual-loss network: 'none', a preset ('vgg16', …) or a structure '1,1,1,1,1'. */
-  readonly percep: string;
-  /** λ of Eq. 2 (paper: 0.1). */
-  readonly percepLambda: number;
-  /** Kernel size of the loss network (1, 3, 5, 7). */
-  readonly percepKernel: number;
-  /** Initialisation of the loss network: 'he' (paper), 'xavier', 'normal:σ', 'uniform:a'. */
-  readonly percepInit: string;
-  /** Where the perceptual loss is taken: final layer, every block equally, or 1/16…1 weights. */
-  readonly percepLevels: PercepLevels;
   /**
    * Folder of teacher soft labels (manifest.json); '' = use one-hot ground truth as y_t;
    * 'auto' (CLI default) = the folder teacher:generate writes for the embedded dataset, if present.
    */
   readonly softLabels: string;
-  /** Evaluate on the val split every this many steps (0 = only at the end). */
-  readonly evalEvery: number;
-  /** Save a checkpoint every this many steps (0 = only at evaluations and the end). */
-  readonly checkpointEvery: number;
-  /** Continue from the last checkpoint in `out`. */
-  readonly resume: boolean;
-  /** Run folder ('' in the CLI: runs/seg/<dataset>-<model>-<time>). */
-  readonly out: string;
-  /** TensorFlow.js backend. */
-  readonly backend: (typeof BACKENDS)[number];
 }
 
 /**
@@ -108,53 +69,29 @@ export const defaultSegConfig: SegConfig = Object.freeze({
   backend: 'auto',
 });
 
-const PRESET_OR_STRUCTURE = /^(none|vgg11|vgg13|vgg16|vgg19|resnet18|alexnet|googlenet|mobilenetv2|\d+(,\d+)*)$/;
-const INIT = /^(he|xavier|normal:\d*\.?\d+(e-?\d+)?|uniform:\d*\.?\d+(e-?\d+)?)$/;
-
 /** Throws a RangeError/TypeError naming the option, what was expected and what was received. */
 export function validateSegConfig(c: SegConfig): SegConfig {
   const fail = (field: string, expected: string, value: unknown, Err: typeof RangeError = RangeError): never => {
     throw new Err(`[seg] option '${field}': expected ${expected}, received ${typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value)}.`);
   };
-  const positiveInt = (field: keyof SegConfig) => {
-    const v = c[field];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(field, 'a positive integer', v);
-  };
-  const nonNegative = (field: keyof SegConfig) => {
-    const v = c[field];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(field, 'a finite number ≥ 0', v);
-  };
-  if (!DATASETS.includes(c.dataset)) fail('dataset', `one of ${DATASETS.join(', ')}`, c.dataset);
+  if (!SEG_DATASET_NAMES.includes(c.dataset)) fail('dataset', `one of ${SEG_DATASET_NAMES.join(', ')}`, c.dataset);
   if (typeof c.dataRoot !== 'string') fail('dataRoot', 'a folder path', c.dataRoot, TypeError);
   if (typeof c.model !== 'string' || !c.model) fail('model', 'a model name', c.model, TypeError);
   if (!(typeof c.width === 'number' && c.width > 0 && c.width <= 4)) fail('width', 'a multiplier in (0, 4]', c.width);
   if (!Array.isArray(c.crop) || c.crop.length !== 2 || !c.crop.every((v) => Number.isInteger(v) && v > 0 && v % 32 === 0)) {
     fail('crop', '[height, width], positive multiples of 32 (e.g. 128,256)', c.crop);
   }
-  (['batch', 'iters', 'percepKernel'] as const).forEach(positiveInt);
-  (['lr', 'polyPower', 'momentum', 'weightDecay', 'percepLambda', 'evalEvery', 'checkpointEvery'] as const).forEach(nonNegative);
-  if (!Number.isInteger(c.evalEvery)) fail('evalEvery', 'an integer ≥ 0', c.evalEvery);
-  if (!Number.isInteger(c.checkpointEvery)) fail('checkpointEvery', 'an integer ≥ 0', c.checkpointEvery);
   if (typeof c.softLabels !== 'string') fail('softLabels', "a folder path, '' or 'none'", c.softLabels, TypeError);
-  if (typeof c.resume !== 'boolean') fail('resume', 'true or false', c.resume, TypeError);
-  if (!(c.lr > 0)) fail('lr', 'a learning rate > 0', c.lr);
-  if (c.momentum >= 1) fail('momentum', 'a value in [0, 1)', c.momentum);
-  if (!Number.isInteger(c.seed)) fail('seed', 'an integer', c.seed);
-  if (![1, 3, 5, 7].includes(c.percepKernel)) fail('percepKernel', 'one of 1, 3, 5, 7', c.percepKernel);
-  if (!PRESET_OR_STRUCTURE.test(c.percep)) fail('percep', "'none', a preset (vgg16, …) or convolutions per block like 1,1,1,1,1", c.percep);
-  if (!INIT.test(c.percepInit)) fail('percepInit', "'he', 'xavier', 'normal:<σ>' or 'uniform:<a>'", c.percepInit);
-  if (!PERCEP_LEVELS.includes(c.percepLevels)) fail('percepLevels', `one of ${PERCEP_LEVELS.join(', ')}`, c.percepLevels);
-  if (!BACKENDS.includes(c.backend)) fail('backend', `one of ${BACKENDS.join(', ')}`, c.backend);
-  if (typeof c.out !== 'string' || !c.out) fail('out', 'a folder path', c.out, TypeError);
+  validateLoopConfig(c, 'seg');
   return c;
 }
 
 /** Parses '128,256' or '128x256' (or a single number for a square crop). */
-export function parseCrop(text: string): [number, number] {
+export function parseCrop(text: string, option = 'crop'): [number, number] {
   const parts = String(text).split(/[,x]/).map((s) => Number(s.trim()));
   if (parts.length === 1) return [parts[0], parts[0]];
   if (parts.length !== 2 || parts.some((v) => !Number.isFinite(v))) {
-    throw new RangeError(`[seg] option 'crop': expected 'height,width' (e.g. 128,256), received '${text}'.`);
+    throw new RangeError(`[seg] option '${option}': expected 'height,width' (e.g. 128,256), received '${text}'.`);
   }
   return [parts[0], parts[1]];
 }

@@ -1,10 +1,10 @@
-export { defaultSegConfig, validateSegConfig, parseCrop, DATASETS, PERCEP_LEVELS, BACKENDS, type SegConfig, type DatasetName, type PercepLevels } from './config';
+export { defaultSegConfig, validateSegConfig, parseCrop, type SegConfig } from './config';
+export { SEG_DATASETS, SEG_DATASET_NAMES, segDataset, defaultSoftLabelDir, type DatasetName } from './datasets';
 export { ConfusionMatrix, formatClassTable, type SegMetrics } from './metrics';
 export { crossEntropyWithIgnore, segmentationLoss, type SegLossOptions, type SegLossTerms } from './losses';
-export { polyLearningRate } from './schedule';
 export { SEG_MODELS, SEG_MODEL_NAMES, createSegModel, modelEntry, type ModelEntry, type ModelOptions } from './models';
-export { openSegDataset, augmentFor, checkSoftLabels, MINI_ROOTS, type SoftLabelManifest } from './data';
-export { evaluate, predictLogits, predictClasses, slideCoverage, windowStarts, type EvaluateOptions, type InferenceOptions } from './eval';
-export { train, loadRunModel, createPerceptualLoss, NonFiniteLossError, type TrainOptions, type TrainResult, type EvalRecord } from './train';
-export { compare, meanStd, type CompareResult } from './compare';
-export { runEval, type RunEvalOptions } from './run-eval';
+export { evaluate, predictClasses, type EvaluateOptions } from './eval';
+export { segTask, trainSeg, type SegInfo } from './task';
+export { compare, type CompareResult } from './compare';
+export { runEval, loadSegModel, type RunEvalOptions } from './run-eval';
+export { writeSampleDrawing, exportPrediction, samplePanels, classesPresent } from './overlay';

@@ -2,7 +2,6 @@ import '@gpl/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeak } from '@gpl/core/testing';
 import { crossEntropyWithIgnore, segmentationLoss } from './losses';
-import { polyLearningRate } from './schedule';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -51,15 +50,5 @@ describe('segmentationLoss', () => {
     expect(total.dataSync()[0]).toBeCloseTo(ce + 0.4 * auxCe + 0.1 * gpl, 6);
     expect(seenMask).toEqual([1, 0]);
     tf.dispose([logits, aux, labels, target, total, ...Object.values(terms)]);
-  });
-});
-
-describe('polyLearningRate', () => {
-  it('decays from base to the floor with power 0.9', () => {
-    expect(polyLearningRate(0, 100, 0.01)).toBeCloseTo(0.01, 12);
-    expect(polyLearningRate(50, 100, 0.01)).toBeCloseTo((0.01 - 1e-4) * 0.5 ** 0.9 + 1e-4, 12);
-    expect(polyLearningRate(100, 100, 0.01)).toBeCloseTo(1e-4, 12);
-    expect(polyLearningRate(150, 100, 0.01)).toBeCloseTo(1e-4, 12);
-    expect(() => polyLearningRate(1, 0, 0.01)).toThrow(RangeError);
   });
 });

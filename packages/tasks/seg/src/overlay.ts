@@ -1,8 +1,12 @@
 /**
- * Sample prediction overlays in the dataset palette: image | ground truth | prediction, the
- * class colours blended at 50% over the image (ignored pixels keep the image).
+ * What a segmentation run draws and exports per sample: titled panels (image | ground truth |
+ * prediction, the class colours blended at 50% over the image; ignored pixels keep the image)
+ * with a legend of the classes present, and raw predictions as palette PNGs of class indices
+ * that other tools (mmseg, Cityscapes scripts, image viewers) read.
  */
+import * as path from 'path';
 import { encodePng, writeFileAtomic, type Rgb, type SegmentationSample } from '@gpl/data';
+import { writePanels, type Panel } from '@gpl/engine';
 
 /** RGB 8-bit of the image; normalised float images are not expected here (pass the decoded sample). */
 function imageBytes(s: SegmentationSample): Uint8Array {
@@ -13,30 +17,45 @@ function imageBytes(s: SegmentationSample): Uint8Array {
   return out;
 }
 
-/** A [H, 3W, 3] RGB strip: image, ground truth overlay, prediction overlay. */
-export function overlayStrip(s: SegmentationSample, prediction: ArrayLike<number>, palette: readonly Rgb[], ignoreIndex: number): { data: Uint8Array; width: number; height: number } {
-  const { height: h, width: w } = s.image;
+/** The image with `classes` blended over it in the palette (null: the image alone). */
+export function blendClasses(s: SegmentationSample, classes: ArrayLike<number> | null, palette: readonly Rgb[], ignoreIndex: number): Uint8Array {
   const img = imageBytes(s);
-  const out = new Uint8Array(h * w * 3 * 3);
-  const put = (panel: number, classes: ArrayLike<number> | null) => {
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const i = y * w + x;
-        const o = (y * w * 3 + panel * w + x) * 3;
-        const c = classes ? classes[i] : ignoreIndex;
-        const col = c !== ignoreIndex && c < palette.length ? palette[c] : undefined;
-        for (let k = 0; k < 3; k++) out[o + k] = col ? (img[i * 3 + k] + col[k]) >> 1 : img[i * 3 + k];
-      }
-    }
-  };
-  put(0, null);
-  put(1, s.label.data);
-  put(2, prediction);
-  return { data: out, width: w * 3, height: h };
+  const out = new Uint8Array(img.length);
+  for (let i = 0; i < s.image.width * s.image.height; i++) {
+    const c = classes ? classes[i] : ignoreIndex;
+    const col = c !== ignoreIndex && c < palette.length ? palette[c] : undefined;
+    for (let k = 0; k < 3; k++) out[i * 3 + k] = col ? (img[i * 3 + k] + col[k]) >> 1 : img[i * 3 + k];
+  }
+  return out;
 }
 
-/** Writes the overlay strip of one sample as a PNG (atomically). */
-export async function writeOverlay(file: string, s: SegmentationSample, prediction: ArrayLike<number>, palette: readonly Rgb[], ignoreIndex: number): Promise<void> {
-  const strip = overlayStrip(s, prediction, palette, ignoreIndex);
-  await writeFileAtomic(file, encodePng({ width: strip.width, height: strip.height, channels: 3, bitDepth: 8, data: strip.data }));
+/** The three titled panels of a sample. */
+export function samplePanels(s: SegmentationSample, prediction: ArrayLike<number>, palette: readonly Rgb[], ignoreIndex: number): Panel[] {
+  const { width, height } = s.image;
+  return [
+    { title: 'image', rgb: blendClasses(s, null, palette, ignoreIndex), width, height },
+    { title: 'ground truth', rgb: blendClasses(s, s.label.data, palette, ignoreIndex), width, height },
+    { title: 'prediction', rgb: blendClasses(s, prediction, palette, ignoreIndex), width, height },
+  ];
+}
+
+/** Class indices present in the ground truth or the prediction, ascending. */
+export function classesPresent(s: SegmentationSample, prediction: ArrayLike<number>, numClasses: number): number[] {
+  const seen = new Uint8Array(numClasses);
+  for (const arr of [s.label.data, prediction]) for (let i = 0; i < arr.length; i++) if (arr[i] < numClasses) seen[arr[i]] = 1;
+  return Array.from(seen.keys()).filter((c) => seen[c]);
+}
+
+/** Writes a sample's panels with the legend of the classes it shows. */
+export async function writeSampleDrawing(file: string, s: SegmentationSample, prediction: ArrayLike<number>, classNames: readonly string[], palette: readonly Rgb[], ignoreIndex: number): Promise<void> {
+  const legend = classesPresent(s, prediction, classNames.length).map((c) => ({ name: classNames[c], color: palette[c] }));
+  await writePanels(file, samplePanels(s, prediction, palette, ignoreIndex), legend);
+}
+
+/** Writes `<dir>/<id>.png`: the predicted class indices as an 8-bit palette PNG in the dataset's colours. */
+export async function exportPrediction(dir: string, s: SegmentationSample, prediction: Uint8Array, palette: readonly Rgb[]): Promise<string> {
+  const file = path.join(dir, `${s.id}.png`);
+  const colours = palette.length ? palette.slice(0, 256) : [[0, 0, 0] as Rgb];
+  await writeFileAtomic(file, encodePng({ width: s.image.width, height: s.image.height, channels: 1, bitDepth: 8, data: prediction, palette: colours }));
+  return file;
 }

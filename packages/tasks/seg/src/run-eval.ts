@@ -1,15 +1,19 @@
 /**
- * `seg eval`: loads any checkpoint of a run, checks it against the dataset, and prints the class
- * table for whole-image and/or sliding-window inference.
+ * `seg eval`: loads any checkpoint of a run (the engine resolves the path), checks it against the
+ * dataset, prints the class table for whole-image and/or sliding-window inference, and can draw
+ * samples and export raw predictions.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { DatasetName, SegConfig } from './config';
-import { MINI_ROOTS, augmentFor, openSegDataset } from './data';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { restoreCheckpoint } from '@gpl/core';
+import { augmentFor } from '@gpl/data';
+import { resolveCheckpointPath, type ResolvedCheckpoint } from '@gpl/engine';
+import { SEG_DATASET_NAMES, segDataset, type DatasetName } from './datasets';
 import { evaluate } from './eval';
 import { formatClassTable, type SegMetrics } from './metrics';
-import { writeOverlay } from './overlay';
-import { loadRunModel } from './train';
+import { createSegModel } from './models';
+import { exportPrediction, writeSampleDrawing } from './overlay';
 
 export interface RunEvalOptions {
   readonly checkpoint: string;
@@ -19,55 +23,70 @@ export interface RunEvalOptions {
   readonly mode: 'whole' | 'slide' | 'both';
   readonly crop?: readonly [number, number];
   readonly stride?: readonly [number, number];
+  /** Draw this many samples to <run>/eval-samples/<mode>/. */
   readonly overlays?: number;
+  /** Write every prediction as a palette PNG of class indices to <export>/<mode>/<id>.png. */
+  readonly export?: string;
   readonly log?: (line: string) => void;
 }
 
-/** The run's config.json next to a checkpoint (run/checkpoints/step-*), if there is one. */
-function findRunConfig(checkpoint: string): Partial<SegConfig> {
-  let dir = path.resolve(checkpoint);
-  for (let i = 0; i < 3; i++) {
-    const f = path.join(dir, 'config.json');
-    if (fs.existsSync(f)) return JSON.parse(fs.readFileSync(f, 'utf8')) as Partial<SegConfig>;
-    dir = path.dirname(dir);
+/** Builds the checkpoint's model from the registry (name, width and classes from its state.json) and loads its weights. */
+export async function loadSegModel(ck: ResolvedCheckpoint): Promise<tfl.LayersModel> {
+  const name = (ck.state.model ?? ck.config?.model) as string | undefined;
+  const width = (ck.state.width ?? ck.config?.width) as number | undefined;
+  const numClasses = ck.state.numClasses as number | undefined;
+  if (!name || !width || !numClasses) throw new RangeError(`[seg] ${ck.dir}/state.json does not name the model, width and classes of the checkpoint.`);
+  const model = createSegModel(name, { numClasses, width, seed: 0 });
+  try {
+    await restoreCheckpoint(ck.dir, { model });
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
-  return {};
+  return model;
 }
 
 /** Evaluates a checkpoint; returns the metrics per mode. */
 export async function runEval(o: RunEvalOptions): Promise<Record<string, SegMetrics>> {
   const log = o.log ?? ((l: string) => console.log(l));
-  if (!o.checkpoint) throw new RangeError('[seg] eval: no --checkpoint given and no run with checkpoints under runs/seg.');
-  const runCfg = findRunConfig(o.checkpoint);
-  const { model, state, dir } = await loadRunModel(o.checkpoint, { model: runCfg.model, width: runCfg.width });
+  const ck = resolveCheckpointPath(o.checkpoint, { option: '--checkpoint', hint: o.checkpoint ? undefined : 'No run with checkpoints under runs/seg: train one first (npx nx run seg:train).' });
+  const runCfg = ck.config ?? {};
+  const trainedOn = (ck.state.dataset ?? runCfg.dataset) as string | undefined;
+  const dataset = (o.dataset ?? trainedOn ?? 'cityscapes') as DatasetName;
+  if (!SEG_DATASET_NAMES.includes(dataset)) throw new RangeError(`[seg] checkpoint ${ck.dir} was trained on '${dataset}', which seg cannot open.`);
+  if (trainedOn && trainedOn !== dataset) {
+    throw new RangeError(`[seg] eval: checkpoint ${ck.dir} was trained on '${trainedOn}', not '${dataset}'. Pass the matching --dataset.`);
+  }
+  const d = segDataset(dataset);
+  const dataRoot = o.dataRoot ?? (runCfg.dataset === dataset ? (runCfg.dataRoot as string | undefined) : undefined) ?? d.miniRoot;
+  if (!dataRoot) throw new RangeError(`[seg] eval: --dataset ${dataset} has no embedded data; pass --data-root.`);
+  const ds = await d.open(dataRoot, d.splitName(o.split));
+  const numClasses = ck.state.numClasses as number;
+  if (numClasses !== ds.classNames.length) {
+    throw new RangeError(`[seg] eval: checkpoint ${ck.dir} predicts ${numClasses} classes, ${ds.name} has ${ds.classNames.length}.`);
+  }
+  const crop = o.crop ?? (runCfg.crop as [number, number] | undefined) ?? [128, 128];
+  const augment = augmentFor(d, dataRoot, crop);
+  const model = await loadSegModel(ck);
   try {
-    const dataset = (o.dataset ?? (state.dataset as DatasetName | undefined) ?? runCfg.dataset ?? 'cityscapes') as DatasetName;
-    const dataRoot = o.dataRoot ?? (runCfg.dataset === dataset ? runCfg.dataRoot : undefined) ?? MINI_ROOTS[dataset];
-    if (!dataRoot) throw new RangeError(`[seg] eval: --dataset ${dataset} has no embedded data; pass --data-root.`);
-    const ds = await openSegDataset(dataset, dataRoot, o.split);
-    const numClasses = state.numClasses as number;
-    if (state.dataset && state.dataset !== dataset) {
-      throw new RangeError(`[seg] eval: checkpoint ${dir} was trained on '${String(state.dataset)}', not '${dataset}'. Pass the matching --dataset.`);
-    }
-    if (numClasses !== ds.classNames.length) {
-      throw new RangeError(`[seg] eval: checkpoint ${dir} predicts ${numClasses} classes, ${ds.name} has ${ds.classNames.length}.`);
-    }
-    const crop = o.crop ?? (runCfg.crop as [number, number] | undefined) ?? [128, 128];
-    const augment = augmentFor(dataset, dataRoot, crop);
-    log(`checkpoint ${dir} (${String(state.model)}, width ${String(state.width)}, step ${String(state.step)}) on ${ds.name} (${ds.length} images)`);
+    log(`checkpoint ${ck.dir} (${String(ck.state.model)}, width ${String(ck.state.width)}, step ${String(ck.state.step)}) on ${ds.name} (${ds.length} images)`);
     const modes: ('whole' | 'slide')[] = o.mode === 'both' ? ['whole', 'slide'] : [o.mode];
+    const drawings = path.join(ck.runDir ?? path.dirname(ck.dir), 'eval-samples');
     const out: Record<string, SegMetrics> = {};
     for (const mode of modes) {
       const started = Date.now();
+      if (o.export) fs.mkdirSync(path.join(o.export, mode), { recursive: true });
       const m = await evaluate(model, ds, {
         mode, crop, ...(o.stride ? { stride: o.stride } : {}), numClasses, ignoreIndex: ds.ignoreIndex, mean: augment.mean, std: augment.std,
         onPrediction: async (s, pred, i) => {
-          if (i < (o.overlays ?? 0)) await writeOverlay(path.join(path.dirname(path.dirname(dir)), 'eval-samples', mode, `${s.id}.png`), s, pred, ds.palette, ds.ignoreIndex);
+          if (i < (o.overlays ?? 0)) await writeSampleDrawing(path.join(drawings, mode, `${s.id}.png`), s, pred, ds.classNames, ds.palette, ds.ignoreIndex);
+          if (o.export) await exportPrediction(path.join(o.export, mode), s, pred, ds.palette);
         },
       });
       out[mode] = m;
       log(`\n${mode === 'whole' ? 'whole-image' : `sliding-window (${crop.join('×')}${o.stride ? `, stride ${o.stride.join('×')}` : ''})`} inference, ${((Date.now() - started) / 1000).toFixed(1)} s`);
       log(formatClassTable(m, ds.classNames));
+      if (o.export) log(`predictions: ${path.join(o.export, mode)} (${ds.length} palette PNGs of class indices)`);
     }
     return out;
   } finally {

@@ -8,11 +8,13 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, resolveCheckpoint } from '@gpl/core';
 import { defaultSegConfig, type SegConfig } from './config';
-import { WORKSPACE_ROOT } from './data';
-import { NonFiniteLossError, train } from './train';
+import { NonFiniteLossError } from '@gpl/engine';
+import { trainSeg as train } from './task';
+
+const WORKSPACE_ROOT = path.resolve(__dirname, '../../../..');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'seg-train-'));
-const quiet = { log: () => undefined, progressStream: { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream, overlays: 1 };
+const quiet = { log: () => undefined, progressStream: { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream, samples: 1 };
 
 function tiny(out: string, patch: Partial<SegConfig> = {}): SegConfig {
   return {

@@ -2,7 +2,7 @@ import '@gpl/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { expectNoLeak, seededTensor } from '@gpl/core/testing';
-import { predictLogits, slideCoverage, windowStarts } from './eval';
+import { predictImage, slideCoverage, splitOutputs, windowStarts } from './predict';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -26,7 +26,7 @@ describe('sliding-window geometry', () => {
   });
 });
 
-describe('predictLogits', () => {
+describe('predictImage', () => {
   // A per-pixel model (1×1 convolutions) is translation-equivariant with no border effects, so
   // sliding-window averaging of overlapping windows must reproduce whole-image inference.
   let model: tfl.Sequential;
@@ -41,8 +41,8 @@ describe('predictLogits', () => {
 
   it('whole-image and sliding-window inference agree for a translation-equivariant model', () => {
     const x = seededTensor([1, 96, 160, 3], 7) as tf.Tensor4D;
-    const whole = predictLogits(model, x, { mode: 'whole', crop: [64, 64] });
-    const slide = predictLogits(model, x, { mode: 'slide', crop: [64, 64], stride: [43, 43] });
+    const whole = predictImage(model, x, { mode: 'whole', crop: [64, 64] });
+    const slide = predictImage(model, x, { mode: 'slide', crop: [64, 64], stride: [43, 43] });
     expect(whole.shape).toEqual([1, 96, 160, 5]);
     expect(slide.shape).toEqual([1, 96, 160, 5]);
     expect(tf.max(tf.abs(tf.sub(whole, slide))).dataSync()[0]).toBeLessThan(1e-5);
@@ -51,17 +51,29 @@ describe('predictLogits', () => {
 
   it('pads inputs that are not a multiple of the size divisor and crops the logits back', () => {
     const x = seededTensor([1, 50, 70, 3], 8) as tf.Tensor4D;
-    const y = predictLogits(model, x, { mode: 'whole', crop: [64, 64] });
+    const y = predictImage(model, x, { mode: 'whole', crop: [64, 64] });
     expect(y.shape).toEqual([1, 50, 70, 5]);
-    const s = predictLogits(model, x, { mode: 'slide', crop: [32, 32] });
+    const s = predictImage(model, x, { mode: 'slide', crop: [32, 32] });
     expect(tf.max(tf.abs(tf.sub(y, s))).dataSync()[0]).toBeLessThan(1e-5);
     tf.dispose([x, y, s]);
   });
 
   it('frees its intermediates', () => {
     const x = seededTensor([1, 64, 96, 3], 9) as tf.Tensor4D;
-    expectNoLeak(() => predictLogits(model, x, { mode: 'slide', crop: [32, 32] }), { returns: 1 });
-    expectNoLeak(() => predictLogits(model, x, { mode: 'whole', crop: [32, 32] }), { returns: 1 });
+    expectNoLeak(() => predictImage(model, x, { mode: 'slide', crop: [32, 32] }), { returns: 1 });
+    expectNoLeak(() => predictImage(model, x, { mode: 'whole', crop: [32, 32] }), { returns: 1 });
     x.dispose();
+  });
+});
+
+describe('splitOutputs', () => {
+  it('names the main and the auxiliary output and refuses other counts', () => {
+    const a = tf.zeros([1, 2, 2, 3]) as tf.Tensor4D;
+    const b = tf.zeros([1, 2, 2, 3]) as tf.Tensor4D;
+    expect(splitOutputs(a)).toEqual({ logits: a });
+    expect(splitOutputs([a])).toEqual({ logits: a });
+    expect(splitOutputs([a, b])).toEqual({ logits: a, auxLogits: b });
+    expect(() => splitOutputs([a, b, a])).toThrow('expected 1 or 2 outputs');
+    tf.dispose([a, b]);
   });
 });

@@ -1,0 +1,74 @@
+/**
+ * A dataset format as a value: how to open a split, the dataset's own split names, its training
+ * augmentation (the paper's recipe and the one scaled to the embedded mini dataset) and where
+ * the mini dataset lives. Each dataset package exports one; tasks and the teacher keep a map of
+ * the descriptors they support, so nothing else needs to know a format by name.
+ */
+import * as path from 'path';
+import { openCustomFolder } from './custom';
+import { IMAGENET_MEAN, IMAGENET_STD, type AugmentConfig } from './transforms';
+import type { Dataset, Sample, SegmentationSample } from './types';
+
+export interface DatasetDescriptor<S extends Sample = Sample> {
+  /** Format name, as in `--dataset` and soft-label manifests (e.g. 'cityscapes'). */
+  readonly name: string;
+  /** Opens a split by the dataset's own name (see `splitName`). */
+  open(root: string, split: string): Promise<Dataset<S>>;
+  /** `train` / `val` in the dataset's own names (ADE20K: training / validation); others unchanged. */
+  splitName(split: string): string;
+  /** The paper's training augmentation for full-size images. */
+  readonly augment: AugmentConfig;
+  /** The same recipe scaled to the embedded mini dataset's image sizes. */
+  readonly miniAugment?: AugmentConfig;
+  /** Absolute path of the embedded mini dataset (present in a workspace checkout), if the format has one. */
+  readonly miniRoot?: string;
+}
+
+/** Whether `root` is the descriptor's embedded mini dataset (relative paths against the cwd). */
+export function isMiniRoot(d: DatasetDescriptor, root: string): boolean {
+  return d.miniRoot !== undefined && path.resolve(root) === path.resolve(d.miniRoot);
+}
+
+/**
+ * A descriptor's training augmentation with the run's crop: the mini recipe when `root` is the
+ * embedded mini dataset, the paper's recipe otherwise.
+ */
+export function augmentFor(d: DatasetDescriptor, root: string, crop: readonly [number, number]): AugmentConfig {
+  const base = isMiniRoot(d, root) && d.miniAugment ? d.miniAugment : d.augment;
+  return { ...base, crop: [crop[0], crop[1]] };
+}
+
+/** `train`/`val`/other split names unchanged. */
+export const sameSplitNames = (split: string): string => split;
+
+/** The embedded mini dataset `name` under the workspace's `datasets/` (from a package's src or dist folder). */
+export function workspaceDataset(packageDir: string, name: string): string {
+  return path.resolve(packageDir, '..', '..', '..', '..', 'datasets', name);
+}
+
+const CUSTOM_AUGMENT: AugmentConfig = Object.freeze({
+  crop: [512, 512] as const,
+  ratioRange: [0.5, 2.0] as const,
+  catMaxRatio: 0.75,
+  flipProb: 0.5,
+  photometric: true,
+  mean: IMAGENET_MEAN,
+  std: IMAGENET_STD,
+});
+
+/**
+ * Custom folders (`images/`, `labels/`, `classes.json`; see `openCustomFolder`) holding a
+ * segmentation task. Augmentation: mmseg's generic recipe (scale 0.5–2, crop, flip, photometric).
+ */
+export const customSegmentationDataset: DatasetDescriptor<SegmentationSample> = Object.freeze({
+  name: 'custom',
+  async open(root: string, split: string): Promise<Dataset<SegmentationSample>> {
+    const ds = await openCustomFolder({ root, split });
+    if (ds.classNames.length === 0) {
+      throw new RangeError(`[@gpl/data] custom dataset ${root}: classes.json describes a depth task; segmentation needs "task": "segmentation" with class names.`);
+    }
+    return ds as unknown as Dataset<SegmentationSample>;
+  },
+  splitName: sameSplitNames,
+  augment: CUSTOM_AUGMENT,
+});

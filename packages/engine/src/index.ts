@@ -1,0 +1,56 @@
+export { EXIT_CODES, NonFiniteLossError, UsageError, exitCodeOf, formatError, isExpectedError } from './errors';
+export {
+  RUN_NEUTRAL_FIELDS,
+  configDifferences,
+  discardRunFolder,
+  newestRun,
+  openRunFolder,
+  resolveCheckpointPath,
+  timestamp,
+  type ResolvedCheckpoint,
+  type RunFolder,
+} from './run-folder';
+export { sgdStep, trainableVariables, type LossTerms, type SgdContext, type StepLoss } from './sgd-step';
+export { MetricsLog, emaSmooth, writeRunPlots, type MetricPlot, type MetricsRow } from './metrics-log';
+export {
+  PERCEP_KERNELS,
+  PERCEP_LEVELS,
+  createPerceptualLoss,
+  describePerceptual,
+  perceptualOption,
+  type PercepLevels,
+  type PerceptualFlags,
+  type PerceptualOption,
+} from './perceptual';
+export { polyLearningRate } from './schedule';
+export {
+  SeededMathRandom,
+  train,
+  type EvalRecord,
+  type FinishArgs,
+  type LoopConfig,
+  type LossArgs,
+  type TaskData,
+  type TaskSpec,
+  type TrainOptions,
+  type TrainResult,
+} from './train-loop';
+export {
+  backendFromEnv,
+  backendOption,
+  camel,
+  explicitFlags,
+  failOnUsage,
+  kebab,
+  mergeFlags,
+  parseBackend,
+  runCli,
+  startBackend,
+  trainFlags,
+  validateLoopConfig,
+  verboseOption,
+  type TrainCliConfig,
+} from './cli';
+export { compareTable, formatMeanStd, meanCurve, meanStd, runVariants, writeComparison, type CompareMetric, type CompareRun } from './compare';
+export { predictImage, predictPadded, slideCoverage, slideStride, splitOutputs, windowStarts, type InferenceOptions } from './predict';
+export { renderPanels, writePanels, type LegendEntry, type Panel } from './panels';

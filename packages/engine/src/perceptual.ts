@@ -1,0 +1,84 @@
+/**
+ * The perceptual-loss option of every task, typed once: which frozen network, λ, kernel size,
+ * initialisation and levels — or none. Values are parsed by `@gpl/loss`'s own parsers, so the
+ * list of presets and init schemes lives only there. The network is built with the task's input
+ * channels (classes for segmentation, 1 for depth and instance masks).
+ */
+import { GenericPerceptualLoss, parseInitSpec, parseNetworkSpec, type InitScheme, type LossLevels } from '@gpl/loss';
+
+export const PERCEP_LEVELS = ['final', 'all', 'weighted'] as const;
+export type PercepLevels = (typeof PERCEP_LEVELS)[number];
+export const PERCEP_KERNELS: readonly number[] = Object.freeze([1, 3, 5, 7]);
+
+/** The flat form in configs and flags (`--percep`, `--percep-lambda`, …). */
+export interface PerceptualFlags {
+  /** 'none', a preset ('vgg16', 'resnet18', …) or convolutions per block ('1,1,1,1,1'). */
+  readonly percep: string;
+  /** λ of Eq. 2 (paper: 0.1). */
+  readonly percepLambda: number;
+  /** Kernel size of the loss network (1, 3, 5, 7). */
+  readonly percepKernel: number;
+  /** 'he' (paper), 'xavier', 'normal:σ', 'uniform:a'. */
+  readonly percepInit: string;
+  /** Final layer, every block equally, or the paper's 1/16…1 weights. */
+  readonly percepLevels: PercepLevels;
+}
+
+/** The typed option: a network and its weight in the objective, or null for no perceptual term. */
+export type PerceptualOption = {
+  readonly network: { preset: string } | { blocks: number[] };
+  readonly lambda: number;
+  readonly kernelSize: number;
+  readonly init: InitScheme;
+  readonly levels: LossLevels;
+} | null;
+
+/**
+ * Parses and checks the flat flags. Throws a RangeError naming the option (as `task`'s message)
+ * with what was received and what is expected.
+ */
+export function perceptualOption(f: PerceptualFlags, task: string): PerceptualOption {
+  const fail = (option: string, why: string): never => {
+    throw new RangeError(`[${task}] option '${option}': ${why}`);
+  };
+  const lambdaOk = typeof f.percepLambda === 'number' && Number.isFinite(f.percepLambda) && f.percepLambda >= 0;
+  if (!lambdaOk) fail('percepLambda', `expected a finite number ≥ 0, received ${String(f.percepLambda)}.`);
+  if (!PERCEP_KERNELS.includes(f.percepKernel)) fail('percepKernel', `expected one of ${PERCEP_KERNELS.join(', ')}, received ${JSON.stringify(f.percepKernel)}.`);
+  if (!(PERCEP_LEVELS as readonly string[]).includes(f.percepLevels)) fail('percepLevels', `expected one of ${PERCEP_LEVELS.join(', ')}, received ${JSON.stringify(f.percepLevels)}.`);
+  const strip = (e: unknown) => (e as Error).message.replace(/^\[@gpl\/loss\] \w+: /, '');
+  let init: InitScheme;
+  try {
+    init = parseInitSpec(String(f.percepInit));
+  } catch (e) {
+    return fail('percepInit', strip(e));
+  }
+  if (typeof f.percep !== 'string') fail('percep', `expected 'none', a preset or convolutions per block, received ${JSON.stringify(f.percep)}.`);
+  if (f.percep === 'none' || f.percepLambda === 0) return null;
+  let network: { preset: string } | { blocks: number[] };
+  try {
+    network = parseNetworkSpec(f.percep);
+  } catch (e) {
+    return fail('percep', `${strip(e)} Or 'none' for no perceptual term.`);
+  }
+  return { network, lambda: f.percepLambda, kernelSize: f.percepKernel, init, levels: f.percepLevels };
+}
+
+/** Builds the frozen loss network of an option for inputs of `inChannels`; undefined for none. */
+export function createPerceptualLoss(option: PerceptualOption, inChannels: number, seed: number): GenericPerceptualLoss | undefined {
+  if (!option) return undefined;
+  return new GenericPerceptualLoss({
+    inChannels,
+    ...(option.network as { preset: never } | { blocks: number[] }),
+    kernelSize: option.kernelSize,
+    init: option.init,
+    levels: option.levels,
+    seed,
+  } as ConstructorParameters<typeof GenericPerceptualLoss>[0]);
+}
+
+/** 'vgg16, λ 0.1' or 'none', for logs and tables. */
+export function describePerceptual(option: PerceptualOption): string {
+  if (!option) return 'none';
+  const net = 'preset' in option.network ? option.network.preset : option.network.blocks.join(',');
+  return `${net}, λ ${option.lambda}`;
+}
