@@ -16,6 +16,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
+import { syncedWriter, writeFileAtomic, type FileWriter } from './atomic';
 
 /** A tensor with the name it is saved under. */
 export interface NamedTensor {
@@ -37,9 +38,7 @@ export interface CheckpointContent {
 }
 
 /** Minimal file-writing surface; tests substitute it to simulate a failure mid-write. */
-export interface CheckpointWriter {
-  writeFile(file: string, data: Uint8Array | string): Promise<void>;
-}
+export type CheckpointWriter = FileWriter;
 
 export interface SaveCheckpointOptions {
   /** Folder name; default `step-<8-digit step>` from `state.step`, else `ckpt`. */
@@ -52,17 +51,7 @@ export interface SaveCheckpointOptions {
   readonly writer?: CheckpointWriter;
 }
 
-const defaultWriter: CheckpointWriter = {
-  async writeFile(file, data) {
-    const handle = await fs.promises.open(file, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  },
-};
+const defaultWriter: CheckpointWriter = syncedWriter;
 
 function toBytes(data: tf.io.WeightData): Uint8Array {
   return new Uint8Array(tf.io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
@@ -93,17 +82,6 @@ async function writeModelArtifacts(dir: string, a: tf.io.ModelArtifacts, writer:
   if (a.userDefinedMetadata != null) json.userDefinedMetadata = a.userDefinedMetadata;
   await writer.writeFile(path.join(dir, 'weights.bin'), a.weightData ? toBytes(a.weightData) : new Uint8Array(0));
   await writer.writeFile(path.join(dir, 'model.json'), JSON.stringify(json));
-}
-
-async function atomicWriteText(file: string, text: string, writer: CheckpointWriter): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await writer.writeFile(tmp, text);
-    await fs.promises.rename(tmp, file);
-  } catch (err) {
-    await fs.promises.rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 /**
@@ -251,7 +229,7 @@ export async function saveCheckpoint(
     tf.dispose((optimizerWeights ?? []).map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
   }
   for (const tag of options.tags ?? ['latest']) {
-    await atomicWriteText(path.join(root, tag), `${name}\n`, writer);
+    await writeFileAtomic(path.join(root, tag), `${name}\n`, writer);
   }
   await pruneCheckpoints(root, options.keep ?? 3);
   return dir;
@@ -281,7 +259,7 @@ async function pruneCheckpoints(root: string, keep: number): Promise<void> {
   const entries = await fs.promises.readdir(root, { withFileTypes: true });
   const tagged = new Set<string>();
   for (const e of entries) {
-    if (e.isFile() && !e.name.includes('.tmp-')) {
+    if (e.isFile() && !e.name.startsWith('.')) {
       tagged.add(fs.readFileSync(path.join(root, e.name), 'utf8').trim());
     }
   }

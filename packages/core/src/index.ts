@@ -29,6 +29,7 @@ export {
   type LoadedCheckpoint,
   type SaveCheckpointOptions,
 } from './checkpoint';
+export { writeFileAtomic, syncedWriter, type FileWriter } from './atomic';
 export { Rng, deriveSeed, type RngState } from './rng';
 export { Progress, formatDuration, type ProgressOptions } from './progress';
 export { linePlotSvg, writeLinePlotPng, niceTicks, type Series, type PlotOptions } from './plot';

@@ -1,9 +1,8 @@
 /**
  * Line plots of metric curves: an SVG built here, rendered to PNG by sharp (librsvg).
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import sharp from 'sharp';
+import { writeFileAtomic } from './atomic';
 
 export interface Series {
   /** Legend label. */
@@ -116,8 +115,5 @@ export function linePlotSvg(series: readonly Series[], options: PlotOptions = {}
 /** Renders a line plot to a PNG file, atomically. */
 export async function writeLinePlotPng(file: string, series: readonly Series[], options: PlotOptions = {}): Promise<void> {
   const png = await sharp(Buffer.from(linePlotSvg(series, options))).png().toBuffer();
-  await fs.promises.mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.promises.writeFile(tmp, png);
-  await fs.promises.rename(tmp, file);
+  await writeFileAtomic(file, png);
 }

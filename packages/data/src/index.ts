@@ -19,6 +19,8 @@ export {
   type Transform,
   type Batch,
 } from './types';
+// The workspace's one atomic write (@gpl/core), re-exported for the data writers built on it.
+export { writeFileAtomic } from '@gpl/core';
 export { DataError, isDataError, throwOrSkip, type DataErrorDetails } from './errors';
 export { createRng, deriveSeed, randomInt, shuffledIndices, type SeededRng } from './rng';
 export { decodePng, encodePng, readPngHeader, isPng, type DecodedPng, type PngHeader, type PngImage } from './png';
@@ -39,7 +41,6 @@ export {
   mapLabels,
   resolveInside,
   displayPath,
-  writeFileAtomic,
   type ReadContext,
   type IndexLine,
   type Uint16Raster,

@@ -13,7 +13,6 @@ import {
   readUint16Png,
   readGrey8Png,
   resolveInside,
-  writeFileAtomic,
 } from './io';
 import { encodePng } from './png';
 import { vocColormap } from './palette';
@@ -133,10 +132,5 @@ describe('checks', () => {
   it('reads index files with row numbers, skipping blanks and comments', async () => {
     fs.writeFileSync(path.join(dir, 'list.txt'), 'a\n\n# c\n  b  \r\nc');
     expect(await readIndexFile(path.join(dir, 'list.txt'), ctx)).toEqual([{ text: 'a', row: 1 }, { text: 'b', row: 4 }, { text: 'c', row: 5 }]);
-  });
-
-  it('writes atomically (no temporary files left behind)', async () => {
-    await writeFileAtomic(path.join(dir, 'sub', 'x.bin'), Uint8Array.of(1, 2, 3));
-    expect(fs.readdirSync(path.join(dir, 'sub'))).toEqual(['x.bin']);
   });
 });

@@ -268,19 +268,6 @@ export function resolveInside(root: string, rel: string, ctx: ReadContext, index
   return resolved;
 }
 
-/** Writes `data` to `file` atomically: a temporary name in the same folder, then rename. */
-export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  try {
-    await fs.promises.writeFile(tmp, data);
-    await fs.promises.rename(tmp, file);
-  } catch (e) {
-    await fs.promises.rm(tmp, { force: true });
-    throw e;
-  }
-}
-
 /** Reads and parses a JSON file; syntax errors become `DataError('malformed-json')` with the position. */
 export async function readJsonFile(file: string, ctx: ReadContext, what = 'a JSON file'): Promise<unknown> {
   const buf = await readFileChecked(file, ctx, what);

@@ -11,7 +11,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeFileAtomic } from './io';
+import { writeFileAtomic } from '@gpl/core';
 
 export const MANIFEST_FORMAT = 'gpl-soft-labels/1';
 

@@ -16,7 +16,8 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { promisify } from 'util';
 import { DataError } from './errors';
-import { readFileChecked, writeFileAtomic } from './io';
+import { writeFileAtomic } from '@gpl/core';
+import { readFileChecked } from './io';
 import type { Dataset, Sample, SoftLabels } from './types';
 
 const MAGIC = 'GPLSOFT1';
