@@ -71,6 +71,11 @@ describe('PNG encode / decode', () => {
     const raw = Buffer.from(Uint8Array.from({ length: 64 * 48 * 3 }, (_, i) => ((i % 192) + rnd() * 40) | 0));
     const file = await sharp(raw, { raw: { width: 64, height: 48, channels: 3 } }).png({ adaptiveFiltering: true, compressionLevel: 9 }).toBuffer();
     expect(Buffer.compare(Buffer.from(decodePng(file).data as Uint8Array), raw)).toBe(0);
+    const d16 = Uint16Array.from({ length: 64 * 48 }, (_, i) => (i * 977 + ((rnd() * 300) | 0)) % 65536);
+    const file16 = await sharp(d16, { raw: { width: 64, height: 48, channels: 1 } }).toColourspace('grey16').png({ adaptiveFiltering: true }).toBuffer();
+    const got = decodePng(file16);
+    expect([got.bitDepth, got.colorType, got.data instanceof Uint16Array]).toEqual([16, 0, true]);
+    expect(Array.from(got.data)).toEqual(Array.from(d16));
   });
 
   it('decodes interlaced 8-bit PNGs and refuses interlaced sub-byte ones with the fix', async () => {
@@ -104,6 +109,9 @@ describe('PNG encode / decode', () => {
     badCrc[30] ^= 0xff; // the IHDR chunk's CRC
     expect(msg(badCrc)).toMatch(/received a corrupt PNG \(CRC mismatch for chunk IHDR/);
     expect(msg(Uint8Array.of(1, 2, 3))).toMatch(/received a file without the PNG signature/);
+    const empty = Uint8Array.from(file);
+    empty.fill(0, 16, 20); // IHDR width
+    expect(msg(empty)).toMatch(/received a corrupt PNG \(empty image 0×23\)/);
   });
 
   it('is byte-for-byte reproducible, and these bytes are pinned', () => {

@@ -110,6 +110,7 @@ export function decodePngSamples(buf: Uint8Array): DecodedPng {
   const { width, height, bitDepth, colorType, interlace } = readPngHeader(buf);
   const channels = CHANNELS[colorType];
   if (channels === undefined) throw new Error(`a corrupt PNG (unknown colour type ${colorType})`);
+  if (width === 0 || height === 0) throw new Error(`a corrupt PNG (empty image ${width}×${height})`);
   if (interlace !== 0 && bitDepth < 8) throw new Error(`an interlaced ${bitDepth}-bit PNG (re-save it without interlacing)`);
   const cut = truncation(buf);
   if (cut) throw new Error(cut);
