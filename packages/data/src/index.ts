@@ -24,7 +24,6 @@ export { writeFileAtomic } from '@gpl/core';
 export { DataError, isDataError, throwOrSkip, type DataErrorDetails } from './errors';
 export { createRng, deriveSeed, randomInt, shuffledIndices, type SeededRng } from './rng';
 export { decodePng, encodePng, readPngHeader, isPng, type DecodedPng, type PngHeader, type PngImage } from './png';
-export { deflateDeterministic } from './deflate';
 export {
   readImage,
   readLabelPng,

@@ -80,6 +80,7 @@ describe('label and depth PNGs', () => {
     fs.writeFileSync(path.join(dir, 'p.png'), encodePng({ width: 6, height: 5, channels: 1, bitDepth: 8, data: idx, palette: vocColormap() }));
     const l = await readLabelPng(path.join(dir, 'p.png'), ctx);
     expect(Array.from(l.data)).toEqual(Array.from(idx));
+    expect(l.palette).toEqual(vocColormap());
   });
 
   it('reads 8-bit grey PNGs through sharp as values', async () => {
@@ -105,7 +106,7 @@ describe('label and depth PNGs', () => {
   it('rejects a truncated palette PNG', async () => {
     const f = encodePng({ width: 30, height: 30, channels: 1, bitDepth: 8, data: new Uint8Array(900).fill(1), palette: vocColormap() });
     fs.writeFileSync(path.join(dir, 'tp.png'), f.subarray(0, f.length - 30));
-    await expectDataError(readLabelPng(path.join(dir, 'tp.png'), ctx), 'unreadable-image', /tp\.png: expected a valid palette PNG, received file is truncated/);
+    await expectDataError(readLabelPng(path.join(dir, 'tp.png'), ctx), 'unreadable-image', /tp\.png: expected a complete palette PNG, received a truncated PNG \(the file ends inside its IDAT chunk: \d+ of at least \d+ bytes\)\. Re-export or re-download the file\.$/);
   });
 });
 

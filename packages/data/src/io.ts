@@ -1,14 +1,14 @@
 /**
  * File access for loaders: decoding with sharp (RGB images, 8-bit grey, 16-bit grey) and with the
- * PNG reader here (palette indices), index files, root-confined paths and atomic writes. Every
- * failure becomes a `DataError` that names the file and says what was expected.
+ * PNG front door in png.ts (palette indices and palette), index files, root-confined paths and
+ * atomic writes. Every failure becomes a `DataError` that names the file and says what was expected.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { DataError } from './errors';
-import { decodePng, isPng, readPngHeader } from './png';
-import type { DataErrorCode, ImageRaster, LabelMap } from './types';
+import { decodePngSamples, readPngHeader, type PngHeader } from './png';
+import type { DataErrorCode, ImageRaster, LabelMap, Rgb } from './types';
 
 /** Who is reading, and how to name the file in messages. */
 export interface ReadContext {
@@ -73,40 +73,48 @@ function firstLine(msg: string): string {
 
 const COLOR_TYPES: Record<number, string> = { 0: 'grey', 2: 'RGB', 3: 'palette', 4: 'grey+alpha', 6: 'RGBA' };
 
-/**
- * Reads a label PNG as raw values: a palette PNG gives its *indices* (VOC: never map colours
- * back), an 8-bit grey PNG its grey values. Anything else is rejected, since a colour label would
- * silently give wrong classes.
- */
-export async function readLabelPng(file: string, ctx: ReadContext): Promise<LabelMap> {
-  const buf = await readFileChecked(file, ctx, 'a label PNG');
-  const expected = 'a single-channel label PNG (8-bit grey or palette)';
-  if (!isPng(buf)) throw fail(ctx, 'unreadable-image', file, expected, 'a file without the PNG signature');
-  let header;
+/** A label map read from a palette PNG keeps its palette (colours are never looked up). */
+export type LabelPng = LabelMap & { readonly palette?: readonly Rgb[] };
+
+/** Reads `file` and its PNG header; anything but a PNG with a readable header throws `DataError`. */
+async function readPng(file: string, ctx: ReadContext, what: string, expected: string): Promise<{ buf: Buffer; header: PngHeader }> {
+  const buf = await readFileChecked(file, ctx, what);
   try {
-    header = readPngHeader(buf);
+    return { buf, header: readPngHeader(buf) };
   } catch (e) {
     throw fail(ctx, 'unreadable-image', file, expected, (e as Error).message);
   }
-  if (header.colorType === 3) return readPaletteIndices(buf, file, ctx);
+}
+
+function describeHeader(h: PngHeader): string {
+  return `${h.bitDepth}-bit ${COLOR_TYPES[h.colorType] ?? `colour type ${h.colorType}`}`;
+}
+
+/**
+ * Reads a label PNG as raw values: a palette PNG gives its *indices* (VOC: never map colours
+ * back) and its palette, an 8-bit grey PNG its grey values. Anything else is rejected, since a
+ * colour label would silently give wrong classes.
+ */
+export async function readLabelPng(file: string, ctx: ReadContext): Promise<LabelPng> {
+  const expected = 'a single-channel label PNG (8-bit grey or palette)';
+  const { buf, header } = await readPng(file, ctx, 'a label PNG', expected);
+  if (header.colorType === 3) {
+    try {
+      const png = decodePngSamples(buf);
+      return { data: png.data as Uint8Array, height: png.height, width: png.width, palette: png.palette! };
+    } catch (e) {
+      throw fail(ctx, 'unreadable-image', file, 'a complete palette PNG', (e as Error).message, 'Re-export or re-download the file.');
+    }
+  }
   if (header.colorType !== 0 || header.bitDepth !== 8) {
-    throw fail(ctx, 'unreadable-image', file, expected, `${header.bitDepth}-bit ${COLOR_TYPES[header.colorType] ?? `colour type ${header.colorType}`}`,
+    throw fail(ctx, 'unreadable-image', file, expected, describeHeader(header),
       header.colorType === 2 || header.colorType === 6 ? 'Convert colour-coded labels to class indices first.' : undefined);
   }
   const g = await decodeGrey(buf, file, ctx, 8, expected);
   return { data: g.data as Uint8Array, height: g.height, width: g.width };
 }
 
-/** Palette indices of a colour-type-3 PNG. */
-function readPaletteIndices(buf: Buffer, file: string, ctx: ReadContext): LabelMap {
-  try {
-    const png = decodePng(buf);
-    return { data: png.data as Uint8Array, height: png.height, width: png.width };
-  } catch (e) {
-    throw fail(ctx, 'unreadable-image', file, 'a valid palette PNG', (e as Error).message);
-  }
-}
-
+/** Grey samples through sharp (native, several times faster than a JavaScript decoder on grey maps). */
 async function decodeGrey(buf: Buffer, file: string, ctx: ReadContext, bits: 8 | 16, expected: string): Promise<{ data: Uint8Array | Uint16Array; height: number; width: number }> {
   try {
     // sharp turns grey into sRGB unless told otherwise: ask for the grey colourspace explicitly.
@@ -125,40 +133,22 @@ async function decodeGrey(buf: Buffer, file: string, ctx: ReadContext, bits: 8 |
   }
 }
 
+/** Reads a single-channel grey PNG of exactly `bits` bits per sample with sharp. */
+async function readGreyPng(file: string, ctx: ReadContext, bits: 8 | 16): Promise<{ data: Uint8Array | Uint16Array; height: number; width: number }> {
+  const expected = `${bits === 16 ? 'a 16' : 'an 8'}-bit single-channel PNG`;
+  const { buf, header } = await readPng(file, ctx, `${bits === 16 ? 'a 16' : 'an 8'}-bit grey PNG`, expected);
+  if (header.colorType !== 0 || header.bitDepth !== bits) throw fail(ctx, 'unreadable-image', file, expected, describeHeader(header));
+  return decodeGrey(buf, file, ctx, bits, expected);
+}
+
 /** Reads a 16-bit single-channel PNG (depth in mm, Cityscapes instance ids) with sharp. */
 export async function readUint16Png(file: string, ctx: ReadContext): Promise<Uint16Raster> {
-  const buf = await readFileChecked(file, ctx, 'a 16-bit grey PNG');
-  const expected = 'a 16-bit single-channel PNG';
-  if (!isPng(buf)) throw fail(ctx, 'unreadable-image', file, expected, 'a file without the PNG signature');
-  let header;
-  try {
-    header = readPngHeader(buf);
-  } catch (e) {
-    throw fail(ctx, 'unreadable-image', file, expected, (e as Error).message);
-  }
-  if (header.colorType !== 0 || header.bitDepth !== 16) {
-    throw fail(ctx, 'unreadable-image', file, expected, `${header.bitDepth}-bit ${COLOR_TYPES[header.colorType] ?? `colour type ${header.colorType}`}`);
-  }
-  const g = await decodeGrey(buf, file, ctx, 16, expected);
-  return { data: g.data as Uint16Array, height: g.height, width: g.width };
+  return (await readGreyPng(file, ctx, 16)) as Uint16Raster;
 }
 
 /** Reads an 8-bit single-channel PNG (grey values, e.g. DenseDepth's 8-bit train depth) with sharp. */
 export async function readGrey8Png(file: string, ctx: ReadContext): Promise<LabelMap> {
-  const buf = await readFileChecked(file, ctx, 'an 8-bit grey PNG');
-  const expected = 'an 8-bit single-channel PNG';
-  if (!isPng(buf)) throw fail(ctx, 'unreadable-image', file, expected, 'a file without the PNG signature');
-  let header;
-  try {
-    header = readPngHeader(buf);
-  } catch (e) {
-    throw fail(ctx, 'unreadable-image', file, expected, (e as Error).message);
-  }
-  if (header.colorType !== 0 || header.bitDepth !== 8) {
-    throw fail(ctx, 'unreadable-image', file, expected, `${header.bitDepth}-bit ${COLOR_TYPES[header.colorType] ?? `colour type ${header.colorType}`}`);
-  }
-  const g = await decodeGrey(buf, file, ctx, 8, expected);
-  return { data: g.data as Uint8Array, height: g.height, width: g.width };
+  return (await readGreyPng(file, ctx, 8)) as LabelMap;
 }
 
 /** Image size without decoding pixels (sharp reads only the header). */

@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as zlib from 'zlib';
 import { DataError } from './errors';
 import { decodeSoftLabels, encodeSoftLabels, readSoftLabels, softLabelPath, softLabelStride, withSoftLabels, writeSoftLabels } from './soft-labels';
 import { arrayDataset, coordinateSample, makeTempDir, removeTempDir } from './testing';
@@ -16,6 +17,15 @@ describe('soft-label files', () => {
     const back = await decodeSoftLabels(encodeSoftLabels({ data, height: 4, width: 5, channels: 3 }), 'x.gplsoft');
     expect([back.height, back.width, back.channels]).toEqual([4, 5, 3]);
     for (let i = 0; i < data.length; i++) expect(Math.abs(back.data[i] - data[i])).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
+  });
+
+  it('writes the same bytes for the same map, and still reads files whose zlib stream came from node', async () => {
+    const s = { data: Float32Array.from({ length: 8 * 9 * 4 }, (_, i) => ((i * 37) % 101) / 100), height: 8, width: 9, channels: 4 };
+    const a = encodeSoftLabels(s);
+    expect(Buffer.from(encodeSoftLabels({ ...s, data: Float32Array.from(s.data) })).equals(Buffer.from(a))).toBe(true);
+    const q = Uint8Array.from(s.data, (v) => Math.round(v * 255));
+    const byNode = Buffer.concat([Buffer.from(a.subarray(0, 24)), zlib.deflateSync(q, { level: 9 })]);
+    expect(Array.from((await decodeSoftLabels(byNode, 'old.gplsoft')).data, (v) => Math.round(v * 255))).toEqual(Array.from(q));
   });
 
   it('attaches stored soft labels to samples by id', async () => {

@@ -11,10 +11,17 @@
  *
  * 8-bit quantisation keeps a 19-class 512×1024 map near 1 MB before compression (error ≤ 1/510 per
  * probability); the map may be stored at a lower resolution than the image (transforms keep it aligned).
+ *
+ * Writing compresses with fflate (plain JavaScript), so the same probabilities give the same file on
+ * every machine, which lets shards written on different machines be checked by checksum; node's
+ * zlib (Chromium's, with CPU-specific match finding) does not promise that. Measured on a
+ * 19×256×512 map: fflate level 6 took 1.04 s against node's 0.92 s, for 6% more bytes. Reading
+ * inflates with node's zlib (exact, native, off the main thread); files from either writer read alike.
  */
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { promisify } from 'util';
+import { zlibSync } from 'fflate';
 import { DataError } from './errors';
 import { writeFileAtomic } from '@gpl/core';
 import { readFileChecked } from './io';
@@ -35,7 +42,7 @@ export function encodeSoftLabels(s: SoftLabels): Uint8Array {
   }
   const q = new Uint8Array(n);
   for (let i = 0; i < n; i++) q[i] = Math.round(Math.min(1, Math.max(0, s.data[i])) * 255);
-  const body = zlib.deflateSync(q, { level: 6 });
+  const body = zlibSync(q, { level: 6 });
   const out = new Uint8Array(HEADER + body.length);
   out.set(Buffer.from(MAGIC, 'latin1'), 0);
   const dv = new DataView(out.buffer);

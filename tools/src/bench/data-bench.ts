@@ -1,6 +1,8 @@
 /**
- * data:bench — decode + augment throughput per dataset at its default crop, beside the training
- * step rate it has to feed. Prints a table and writes bench-results/data.json.
+ * tools:data-bench (also `nx run data:bench`) — decode + augment throughput per dataset at its
+ * default crop, beside the training step rate it has to feed. Prints a table and writes
+ * bench-results/data.json. It lives in tools/ because it opens every dataset package, which
+ * @gpl/data itself must not depend on.
  *
  * Two variants per segmentation dataset:
  *   mini       the embedded mini dataset with its mini augmentation (what the default runs use);
@@ -30,9 +32,7 @@ import { openVoc, vocAugment, vocMiniAugment } from '@gpl/voc';
 import { openAde20k, ade20kAugment, ade20kMiniAugment } from '@gpl/ade20k';
 import { openNyuDepthV2 } from '@gpl/nyudv2';
 import { openCoco } from '@gpl/coco';
-
-const WORKSPACE = path.resolve(__dirname, '..', '..', '..');
-const DATASETS = path.join(WORKSPACE, 'datasets');
+import { BENCH_RESULTS_DIR, DATASETS_DIR, WORKSPACE_ROOT } from '../paths';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -121,7 +121,7 @@ async function upscaleImage(file: string, W: number, H: number, format: 'png' | 
 /** Full-size copies (a few images each) of the three segmentation minis in `tmp`. */
 async function buildFullSize(tmp: string, perSet: number): Promise<{ cityscapes: string; voc: string; ade: string }> {
   const cs = path.join(tmp, 'cityscapes');
-  const csTrain = await openCityscapes({ root: path.join(DATASETS, 'cityscapes-mini') });
+  const csTrain = await openCityscapes({ root: path.join(DATASETS_DIR, 'cityscapes-mini') });
   for (const e of csTrain.entries.slice(0, perSet)) {
     const dir = (t: string): string => path.join(cs, t, 'train', e.city);
     fs.mkdirSync(dir('leftImg8bit'), { recursive: true });
@@ -131,7 +131,7 @@ async function buildFullSize(tmp: string, perSet: number): Promise<{ cityscapes:
     fs.writeFileSync(path.join(dir('gtFine'), `${e.id}_gtFine_labelIds.png`), encodePng({ width: 2048, height: 1024, channels: 1, bitDepth: 8, data: upscaleNearest(lab.data as Uint8Array, lab.width, lab.height, 2048, 1024) }));
   }
   const voc = path.join(tmp, 'VOCdevkit', 'VOC2012');
-  const vocTrain = await openVoc({ root: path.join(DATASETS, 'voc-mini') });
+  const vocTrain = await openVoc({ root: path.join(DATASETS_DIR, 'voc-mini') });
   for (const d of ['JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation']) fs.mkdirSync(path.join(voc, d), { recursive: true });
   const ids: string[] = [];
   for (const e of vocTrain.entries.slice(0, perSet)) {
@@ -143,7 +143,7 @@ async function buildFullSize(tmp: string, perSet: number): Promise<{ cityscapes:
   }
   fs.writeFileSync(path.join(voc, 'ImageSets/Segmentation/train.txt'), ids.join('\n') + '\n');
   const ade = path.join(tmp, 'ADEChallengeData2016');
-  const adeTrain = await openAde20k({ root: path.join(DATASETS, 'ade20k-mini') });
+  const adeTrain = await openAde20k({ root: path.join(DATASETS_DIR, 'ade20k-mini') });
   fs.mkdirSync(path.join(ade, 'images/training'), { recursive: true });
   fs.mkdirSync(path.join(ade, 'annotations/training'), { recursive: true });
   for (const e of adeTrain.entries.slice(0, perSet)) {
@@ -168,30 +168,21 @@ function transformOf(c: Case, ignore: number): Transform {
   return 'transform' in c.augment ? c.augment.transform : trainTransform(c.augment, ignore);
 }
 
+/** normalize → random scale → square random crop → flip: NYUDv2 and COCO, which have no seg recipe. */
+function plainAugment(side: number, ratioRange: readonly [number, number]): { crop: readonly [number, number]; transform: Transform } {
+  return { crop: [side, side], transform: compose([normalize({ mean: IMAGENET_MEAN, std: IMAGENET_STD }), randomScale({ ratioRange }), randomCrop({ height: side, width: side }), randomFlip()]) };
+}
+
 async function main(): Promise<void> {
   const report = await initBackend({});
   console.log(`backend: ${formatBackendReport(report)}`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-data-bench-'));
   const cases: Case[] = [
-    { dataset: 'cityscapes', variant: 'mini', open: () => openCityscapes({ root: path.join(DATASETS, 'cityscapes-mini') }), augment: cityscapesMiniAugment, batch: MINI_BATCH, classes: 19 },
-    { dataset: 'voc', variant: 'mini', open: () => openVoc({ root: path.join(DATASETS, 'voc-mini'), aug: true }), augment: vocMiniAugment, batch: MINI_BATCH, classes: 21 },
-    { dataset: 'ade20k', variant: 'mini', open: () => openAde20k({ root: path.join(DATASETS, 'ade20k-mini') }), augment: ade20kMiniAugment, batch: MINI_BATCH, classes: 150 },
-    {
-      dataset: 'nyudv2',
-      variant: 'mini',
-      open: () => openNyuDepthV2({ root: path.join(DATASETS, 'nyudv2-mini') }),
-      augment: { crop: [112, 112], transform: compose([normalize({ mean: IMAGENET_MEAN, std: IMAGENET_STD }), randomScale({ ratioRange: [1, 1.5] }), randomCrop({ height: 112, width: 112 }), randomFlip()]) },
-      batch: MINI_BATCH,
-      classes: 150,
-    },
-    {
-      dataset: 'coco',
-      variant: 'mini',
-      open: () => openCoco({ root: path.join(DATASETS, 'coco-mini') }),
-      augment: { crop: [192, 192], transform: compose([normalize({ mean: IMAGENET_MEAN, std: IMAGENET_STD }), randomScale({ ratioRange: [0.8, 1.25] }), randomCrop({ height: 192, width: 192 }), randomFlip()]) },
-      batch: MINI_BATCH,
-      classes: 80,
-    },
+    { dataset: 'cityscapes', variant: 'mini', open: () => openCityscapes({ root: path.join(DATASETS_DIR, 'cityscapes-mini') }), augment: cityscapesMiniAugment, batch: MINI_BATCH, classes: 19 },
+    { dataset: 'voc', variant: 'mini', open: () => openVoc({ root: path.join(DATASETS_DIR, 'voc-mini'), aug: true }), augment: vocMiniAugment, batch: MINI_BATCH, classes: 21 },
+    { dataset: 'ade20k', variant: 'mini', open: () => openAde20k({ root: path.join(DATASETS_DIR, 'ade20k-mini') }), augment: ade20kMiniAugment, batch: MINI_BATCH, classes: 150 },
+    { dataset: 'nyudv2', variant: 'mini', open: () => openNyuDepthV2({ root: path.join(DATASETS_DIR, 'nyudv2-mini') }), augment: plainAugment(112, [1, 1.5]), batch: MINI_BATCH, classes: 150 },
+    { dataset: 'coco', variant: 'mini', open: () => openCoco({ root: path.join(DATASETS_DIR, 'coco-mini') }), augment: plainAugment(192, [0.8, 1.25]), batch: MINI_BATCH, classes: 80 },
   ];
   if (FULL) {
     const full = await buildFullSize(tmp, 8);
@@ -246,19 +237,18 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
     backend: formatBackendReport(report),
     units: 'samples per second',
-    loader: 'DataLoader host batches (decode with sharp / PNG reader, seeded augmentation, collate; no tensors), concurrency 4, prefetch 2; decode-only at batch 1 with no transform',
+    loader: 'DataLoader host batches (decode with sharp / fast-png, seeded augmentation, collate; no tensors), concurrency 4, prefetch 2; decode-only at batch 1 with no transform',
     augmentation: 'trainTransform: photometric → normalize → random scale (ratio 0.5–2, keep-ratio base for full size) → random crop (cat_max_ratio 0.75) → flip; nyudv2/coco: normalize → scale → crop → flip',
     trainStep: 'stand-in, not a task model: 4×(3×3 conv, 32/64 ch, strides 2,2,1,1) + 1×1 classifier + ×4 bilinear + softmax CE, SGD, on the same crop and batch; the seg/depth/condinst steps are heavier, so real headroom is larger',
     rows,
     skipped,
     segStep: segStepRates(rows),
   };
-  const dir = path.join(WORKSPACE, 'bench-results');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'data.json');
+  fs.mkdirSync(BENCH_RESULTS_DIR, { recursive: true });
+  const file = path.join(BENCH_RESULTS_DIR, 'data.json');
   fs.writeFileSync(`${file}.tmp`, JSON.stringify(out, null, 2) + '\n');
   fs.renameSync(`${file}.tmp`, file);
-  console.log(`wrote ${path.relative(WORKSPACE, file)}`);
+  console.log(`wrote ${path.relative(WORKSPACE_ROOT, file)}`);
 }
 
 /**
@@ -266,7 +256,7 @@ async function main(): Promise<void> {
  * step (bench-results/seg.json), set against the Cityscapes mini loader's rate from this run.
  */
 function segStepRates(rows: readonly Row[]): unknown {
-  const file = path.join(WORKSPACE, 'bench-results', 'seg.json');
+  const file = path.join(BENCH_RESULTS_DIR, 'seg.json');
   if (!fs.existsSync(file)) {
     console.log('(run `npx nx run seg:bench` to compare with the real segmentation training step)');
     return undefined;
