@@ -1,3 +1,4 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- the ambient module must travel with png.ts into every project that compiles @gpl/data from source
 /// <reference path="./fast-png.d.ts" />
 /**
  * PNG decoding and encoding for what sharp cannot do, as a checked front door over fast-png:

@@ -677,7 +677,11 @@ function renderScene(rng: Prng, withCrowd: boolean): SceneResult {
     for (let i = 0; i < n && ok; i++) {
       const vis = new Uint8Array(W * H);
       let visArea = 0;
-      for (let p = 0; p < W * H; p++) if (owner[p] === i) (vis[p] = 1), visArea++;
+      for (let p = 0; p < W * H; p++) {
+        if (owner[p] !== i) continue;
+        vis[p] = 1;
+        visArea++;
+      }
       if (visArea < 80 || visArea < 0.4 * rasters[i].area) {
         ok = false;
         break;
@@ -712,7 +716,11 @@ function renderScene(rng: Prng, withCrowd: boolean): SceneResult {
     if (withCrowd) {
       crowdMask = new Uint8Array(W * H);
       let a = 0;
-      for (let p = 0; p < W * H; p++) if (owner[p] === n) (crowdMask[p] = 1), a++;
+      for (let p = 0; p < W * H; p++) {
+        if (owner[p] !== n) continue;
+        crowdMask[p] = 1;
+        a++;
+      }
       if (a < 60) continue;
       const rle = encodeMask(crowdMask, H, W);
       anns.push({ categoryId: 1, segmentation: { counts: [...rle.counts], size: [H, W] }, area: rleArea(rle), bbox: rleToBbox(rle), iscrowd: 1 });
