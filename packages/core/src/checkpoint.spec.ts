@@ -16,6 +16,8 @@ import { installGradientCompleteness } from './gradients';
 import { Rng } from './rng';
 import { seededTensor } from './testing';
 
+const latestOf = (root: string) => resolveCheckpoint(root) ?? root;
+
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-ckpt-'));
 }
@@ -70,7 +72,7 @@ describe('checkpoints', () => {
 
     const c = buildModel(99); // different init: every value must come from the checkpoint
     const optC = tf.train.momentum(0.05, 0.9);
-    const { state } = await restoreCheckpoint(root, { model: c, optimizer: optC });
+    const { state } = await restoreCheckpoint(latestOf(root), { model: c, optimizer: optC });
     expect(state.step).toBe(5);
     const rngC = new Rng(0);
     rngC.setState(state.rng as ReturnType<Rng['state']>);
@@ -83,7 +85,7 @@ describe('checkpoints', () => {
     // Without the momentum slots the result differs: the test can tell.
     const d = buildModel(99);
     const optD = tf.train.momentum(0.05, 0.9);
-    await restoreCheckpoint(root, { model: d });
+    await restoreCheckpoint(latestOf(root), { model: d });
     const rngD = new Rng(0);
     rngD.setState(state.rng as ReturnType<Rng['state']>);
     for (let i = 5; i < 10; i++) trainStep(d, optD, rngD);
@@ -134,7 +136,7 @@ describe('checkpoints', () => {
     expect(path.basename(resolveCheckpoint(root)!)).toBe('step-00000001');
     expect(fs.readdirSync(root).sort()).toEqual(['latest', 'step-00000001']); // no half-written folder left
     const target = { w: tf.variable(tf.zeros([3])), b: tf.variable(tf.scalar(0)) };
-    await restoreCheckpoint(root, { variables: target });
+    await restoreCheckpoint(latestOf(root), { variables: target });
     expect(Array.from(target.w.dataSync())).toEqual([1, 2, 3]);
     expect(target.b.dataSync()[0]).toBe(4);
     // Failing while the pointer is replaced: the old pointer (and checkpoint) still load.
@@ -145,7 +147,7 @@ describe('checkpoints', () => {
       },
     };
     await expect(saveCheckpoint(root, { variables: v, state: { step: 3 } }, { writer: failPointer })).rejects.toThrow('crash');
-    const loaded = await loadCheckpoint(root);
+    const loaded = await loadCheckpoint(latestOf(root));
     expect(loaded.state.step).toBe(1);
     tf.dispose(loaded.variables!.map((t) => t.tensor));
     // A later good save moves the pointer.
@@ -165,13 +167,13 @@ describe('checkpoints', () => {
 
   it('gives clear errors for missing or mismatched checkpoints', async () => {
     const root = tmpDir();
-    await expect(loadCheckpoint(root)).rejects.toThrow(/holds no checkpoint/);
+    await expect(loadCheckpoint(root)).rejects.toThrow(/is not a checkpoint folder \(no state.json\)/);
     const model = buildModel(1);
     await saveCheckpoint(root, { model, state: { step: 1 } });
     const other = tfl.sequential({ layers: [tfl.layers.dense({ units: 2, inputShape: [3] })] });
-    await expect(restoreCheckpoint(root, { model: other })).rejects.toThrow(/holds 8 model weight tensors, the target has 2/);
+    await expect(restoreCheckpoint(latestOf(root), { model: other })).rejects.toThrow(/holds 8 model weight tensors, the target has 2/);
     fs.writeFileSync(path.join(resolveCheckpoint(root)!, 'weights.bin'), Buffer.alloc(10));
-    await expect(loadCheckpoint(root)).rejects.toThrow(/need \d+ bytes, the .bin files hold 10/);
+    await expect(loadCheckpoint(latestOf(root))).rejects.toThrow(/need \d+ bytes, the .bin files hold 10/);
     model.dispose();
     other.dispose();
   });
@@ -182,11 +184,11 @@ describe('checkpoints', () => {
     const opt = tf.train.momentum(0.1, 0.9);
     trainStep(model, opt, new Rng(1));
     await saveCheckpoint(root, { model, optimizer: opt, state: { step: 1 } });
-    await restoreCheckpoint(root, { model });
+    await restoreCheckpoint(latestOf(root), { model });
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
       await saveCheckpoint(root, { model, optimizer: opt, state: { step: 2 + i } });
-      await restoreCheckpoint(root, { model });
+      await restoreCheckpoint(latestOf(root), { model });
     }
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();

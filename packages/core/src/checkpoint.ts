@@ -293,10 +293,15 @@ export interface LoadedCheckpoint {
   readonly state: Record<string, unknown>;
 }
 
-/** Reads a checkpoint folder (or a root with a `latest` pointer). */
-export async function loadCheckpoint(dirOrRoot: string): Promise<LoadedCheckpoint> {
-  const dir = fs.existsSync(path.join(dirOrRoot, 'state.json')) ? dirOrRoot : resolveCheckpoint(dirOrRoot);
-  if (!dir) throw new Error(`[@gpl/core] loadCheckpoint: ${dirOrRoot} holds no checkpoint (no state.json, no 'latest').`);
+/**
+ * Reads a checkpoint folder (a `step-*` folder with state.json). Turning a run folder or a
+ * `latest`/`best` pointer into that folder is `resolveCheckpoint`'s (and, for any path a user
+ * types, `@gpl/engine`'s `resolveCheckpointPath`).
+ */
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  if (!fs.existsSync(path.join(dir, 'state.json'))) {
+    throw new Error(`[@gpl/core] loadCheckpoint: ${dir} is not a checkpoint folder (no state.json); pass a step-* folder, e.g. resolveCheckpoint(root).`);
+  }
   const state = readJson(path.join(dir, 'state.json'), 'run state') as Record<string, unknown>;
   const modelArtifacts = fs.existsSync(path.join(dir, 'model.json')) ? await readModelArtifacts(dir) : undefined;
   return {
@@ -337,10 +342,10 @@ function assignInOrder(
  * named variables (by name), optimizer slots and iteration count. Returns the run state.
  */
 export async function restoreCheckpoint(
-  dirOrRoot: string,
+  dir: string,
   target: { model?: LayersModel; variables?: Record<string, tf.Variable>; optimizer?: tf.Optimizer },
 ): Promise<{ dir: string; state: Record<string, unknown> }> {
-  const ck = await loadCheckpoint(dirOrRoot);
+  const ck = await loadCheckpoint(dir);
   const owned: tf.Tensor[] = [
     ...(ck.variables ?? []).map((v) => v.tensor),
     ...(ck.optimizerWeights ?? []).map((v) => v.tensor),
