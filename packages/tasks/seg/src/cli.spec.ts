@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { openCityscapes } from '@gpl/cityscapes';
-import { sha256, writeSoftLabels } from '@gpl/data';
+import sharp from 'sharp';
+import { decodePng, sha256, writeSoftLabels } from '@gpl/data';
 
 const WORKSPACE_ROOT = path.resolve(__dirname, '../../../..');
 const sha256File = (file: string) => sha256(fs.readFileSync(file));
@@ -111,9 +112,22 @@ describe('seg CLI: runs', () => {
     expect(fs.readdirSync(path.join(run, 'samples')).length).toBeGreaterThan(0);
   });
 
-  it('evaluates the checkpoint with whole-image and sliding-window inference', () => {
-    const r = seg(['eval', '--checkpoint', run, '--crop', '64,64', '--backend', 'wasm']);
+  it('evaluates the checkpoint with whole-image and sliding-window inference, exporting predictions as palette PNGs', async () => {
+    const exported = path.join(tmp, 'export');
+    const r = seg(['eval', '--checkpoint', run, '--crop', '64,64', '--backend', 'wasm', '--export', exported, '--overlays', '1']);
     expect(r.status).toBe(0);
+    // Every val image once per mode, as 8-bit palette PNGs of class indices in the Cityscapes colours.
+    const val = await openCityscapes({ root: path.join(WORKSPACE_ROOT, 'datasets/cityscapes-mini'), split: 'val' });
+    const s0 = await val.get(0);
+    for (const mode of ['whole', 'slide']) expect(fs.readdirSync(path.join(exported, mode)).sort()).toEqual((await val.sampleIds()).map((id) => `${id}.png`).sort());
+    const png = decodePng(fs.readFileSync(path.join(exported, 'whole', `${s0.id}.png`)));
+    expect([png.width, png.height, png.channels]).toEqual([s0.image.width, s0.image.height, 1]);
+    expect(png.palette?.slice(0, 19)).toEqual(val.palette.map((c) => [...c]));
+    expect(Math.max(...png.data)).toBeLessThan(19);
+    // The drawing: three titled panels side by side, the title row and legend around them.
+    const drawing = await sharp(path.join(run, 'eval-samples', 'whole', `${s0.id}.png`)).metadata();
+    expect(drawing.width).toBe(3 * s0.image.width + 8);
+    expect(drawing.height).toBeGreaterThan(s0.image.height + 18);
     expect(r.stdout).toContain('whole-image inference');
     expect(r.stdout).toContain('sliding-window (64×64) inference');
     expect(r.stdout).toContain('road');
