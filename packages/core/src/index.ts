@@ -46,10 +46,17 @@ export {
 } from './backbone';
 export {
   AdaptiveAvgPool2D,
+  InputSizeCheck,
   ResizeBilinear,
+  addRelu,
   convUnit,
+  layerSeed,
   scaleWidth,
   type AdaptiveAvgPoolArgs,
   type ConvUnitOptions,
+  type InputSizeCheckArgs,
   type ResizeBilinearArgs,
 } from './layers';
+export { ResizeLike, resizeLikeTorch, type ResizeLikeArgs, type ResizeMode } from './resize';
+export { classifierHead, resizeToReference } from './decode-head';
+export { loadEncoderWeights, toPyTorchName, weightKeys, type LoadEncoderWeightsOptions } from './pytorch-weights';

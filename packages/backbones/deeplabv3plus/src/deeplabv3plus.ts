@@ -21,9 +21,8 @@
  * import into a whole DeepLabV3+ by name.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { AdaptiveAvgPool2D, checkInputSize, convUnit, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
+import { AdaptiveAvgPool2D, checkInputSize, classifierHead, convUnit, layerSeed, resizeToReference, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
 import { defaultDeepLabV3PlusConfig, resolveDeepLabV3PlusConfig, type DeepLabV3PlusConfig } from './config';
-import { classifier, layerSeed, resizeLike } from './decode-head';
 
 type ST = tfl.SymbolicTensor;
 
@@ -93,16 +92,16 @@ export function buildDeepLabV3Plus(backbone: Backbone, config: Partial<DeepLabV3
   const poolIndex = rates.length + 1;
   let pooled = new AdaptiveAvgPool2D({ bins: [1, 1], name: `decode.aspp.${poolIndex}.pool` }).apply(x) as ST;
   pooled = unit(pooled, `decode.aspp.${poolIndex}.conv`, asppChannels, 1);
-  branches.push(resizeLike(pooled, x, `decode.aspp.${poolIndex}.up`));
+  branches.push(resizeToReference(pooled, x, `decode.aspp.${poolIndex}.up`));
   let aspp = tfl.layers.concatenate({ axis: -1, name: 'decode.aspp.concat' }).apply(branches) as ST;
   aspp = unit(aspp, 'decode.aspp.project', asppChannels, 1);
   if (c.asppDropout > 0) aspp = tfl.layers.dropout({ rate: c.asppDropout, name: 'decode.aspp.dropout' }).apply(aspp) as ST;
 
   const lowLevel = unit(features[c.lowLevelFeature] as ST, 'decode.lowlevel', lowLevelChannels, 1);
-  const up = resizeLike(aspp, lowLevel, 'decode.up');
+  const up = resizeToReference(aspp, lowLevel, 'decode.up');
   let y = tfl.layers.concatenate({ axis: -1, name: 'decode.concat' }).apply([up, lowLevel]) as ST;
   for (let k = 1; k <= c.decoderConvs; k++) y = unit(y, `decode.conv${k}`, decoderChannels, 3);
-  const logits = resizeLike(classifier(y, 'decode', c.numClasses, c.dropout, c.seed), input, 'logits');
+  const logits = resizeToReference(classifierHead(y, 'decode', c.numClasses, c.dropout, c.seed), input, 'logits');
   return tfl.model({ inputs: input, outputs: logits, name: `deeplabv3plus-${backbone.name}` });
 }
 

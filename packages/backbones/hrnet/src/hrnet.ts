@@ -26,10 +26,12 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
-  Rng,
+  InputSizeCheck,
+  ResizeLike,
+  addRelu,
   checkInputSize,
   convUnit,
-  deriveSeed,
+  layerSeed,
   scaleWidth,
   summarizeModel,
   type Backbone,
@@ -37,9 +39,9 @@ import {
   type FeatureMaps,
   type FeatureSpecs,
   type ModelSummary,
+  type ResizeMode,
 } from '@gpl/core';
 import { defaultHRNetConfig, resolveHRNetConfig, type HRNetConfig } from './config';
-import { InputSizeCheck, ResizeLike, type ResizeMode } from './resize';
 
 /** One stage: how many modules, blocks in each branch, channels of each branch. */
 export interface HRNetStageSpec {
@@ -117,18 +119,8 @@ interface BuildContext {
 
 type ST = tfl.SymbolicTensor;
 
-/** Seed of one layer, from the model seed and the layer name: independent of build order. */
-function layerSeed(seed: number, name: string): number {
-  return deriveSeed(new Rng(seed).fork(name));
-}
-
 function conv(x: ST, ctx: BuildContext, name: string, filters: number, kernelSize: number, strides = 1, relu = true): ST {
   return convUnit(x, { name, filters, kernelSize, strides, relu, seed: layerSeed(ctx.seed, name), bnMomentum: ctx.bnMomentum });
-}
-
-function addRelu(terms: ST[], name: string): ST {
-  const sum = tfl.layers.add({ name: `${name}.add` }).apply(terms) as ST;
-  return tfl.layers.reLU({ name: `${name}.relu` }).apply(sum) as ST;
 }
 
 /** 1×1 conv + BN on the residual path when the block changes the width. */
@@ -254,7 +246,7 @@ export class HRNet implements Backbone {
     const ctx = this.ctx;
     const [, h, w] = input.shape;
     if (h != null && w != null) checkInputSize('@gpl/hrnet', h, w, this.sizeDivisor);
-    let x = new InputSizeCheck({ name: 'input_check', divisor: this.sizeDivisor }).apply(input) as ST;
+    let x = new InputSizeCheck({ name: 'input_check', divisor: this.sizeDivisor, packageName: '@gpl/hrnet' }).apply(input) as ST;
     x = conv(x, ctx, 'conv1', this.stemChannels, 3, 2);
     x = conv(x, ctx, 'conv2', this.stemChannels, 3, 2);
 

@@ -13,5 +13,6 @@ export {
   type HRNetStages,
   type HRNetSummary,
 } from './hrnet';
-export { resizeLikeTorch, type ResizeMode } from './resize';
+// Core's resizing, re-exported because HRNetConfig.fuseUpsample takes a ResizeMode.
+export { resizeLikeTorch, type ResizeMode } from '@gpl/core';
 export { loadBackboneWeights, toPyTorchName, type LoadBackboneWeightsOptions } from './weights';

@@ -15,9 +15,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { AdaptiveAvgPool2D, checkInputSize, convUnit, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
+import { AdaptiveAvgPool2D, checkInputSize, classifierHead, convUnit, layerSeed, resizeToReference, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
 import { defaultPSPNetConfig, resolvePSPNetConfig, type PSPNetConfig } from './config';
-import { classifier, layerSeed, resizeLike } from './decode-head';
 
 type ST = tfl.SymbolicTensor;
 
@@ -67,15 +66,15 @@ export function buildPSPNet(backbone: Backbone, config: Partial<PSPNetConfig> = 
   const branches = c.poolScales.map((bins, i) => {
     let y = new AdaptiveAvgPool2D({ bins: [bins, bins], name: `decode.psp.${i}.pool` }).apply(x) as ST;
     y = unit(y, `decode.psp.${i}.conv`, channels, 1);
-    return resizeLike(y, x, `decode.psp.${i}.up`);
+    return resizeToReference(y, x, `decode.psp.${i}.up`);
   });
   const concat = tfl.layers.concatenate({ axis: -1, name: 'decode.concat' }).apply([x, ...branches]) as ST;
   const bottleneck = unit(concat, 'decode.bottleneck', channels, 3);
-  const logits = resizeLike(classifier(bottleneck, 'decode', c.numClasses, c.dropout, c.seed), input, 'logits');
+  const logits = resizeToReference(classifierHead(bottleneck, 'decode', c.numClasses, c.dropout, c.seed), input, 'logits');
   if (!c.auxHead) return tfl.model({ inputs: input, outputs: logits, name: `pspnet-${backbone.name}` });
 
   const aux = unit(features[c.auxFeature] as ST, 'aux.conv', auxChannels, 3);
-  const auxLogits = resizeLike(classifier(aux, 'aux', c.numClasses, c.dropout, c.seed), input, 'aux_logits');
+  const auxLogits = resizeToReference(classifierHead(aux, 'aux', c.numClasses, c.dropout, c.seed), input, 'aux_logits');
   return tfl.model({ inputs: input, outputs: [logits, auxLogits], name: `pspnet-${backbone.name}` });
 }
 

@@ -17,5 +17,4 @@ export {
   type ResNetSummary,
   type ResNetVariant,
 } from './resnet';
-export { InputSizeCheck, type InputSizeCheckArgs } from './input-check';
 export { loadBackboneWeights, toPyTorchName, type LoadBackboneWeightsOptions } from './weights';

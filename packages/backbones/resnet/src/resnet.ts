@@ -22,10 +22,11 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
-  Rng,
+  InputSizeCheck,
+  addRelu,
   checkInputSize,
   convUnit,
-  deriveSeed,
+  layerSeed,
   scaleWidth,
   summarizeModel,
   type Backbone,
@@ -35,7 +36,6 @@ import {
   type ModelSummary,
 } from '@gpl/core';
 import { defaultResNetConfig, resolveResNetConfig, type OutputStride, type ResNetConfig } from './config';
-import { InputSizeCheck } from './input-check';
 
 export type BlockKind = 'basic' | 'bottleneck';
 
@@ -87,11 +87,6 @@ interface BuildContext {
   readonly bnMomentum: number;
 }
 
-/** Seed of one layer, from the model seed and the layer name: independent of build order. */
-export function layerSeed(seed: number, name: string): number {
-  return deriveSeed(new Rng(seed).fork(name));
-}
-
 function conv(x: ST, ctx: BuildContext, name: string, filters: number, kernelSize: number, o: { strides?: number; dilation?: number; relu?: boolean } = {}): ST {
   return convUnit(x, {
     name,
@@ -103,11 +98,6 @@ function conv(x: ST, ctx: BuildContext, name: string, filters: number, kernelSiz
     seed: layerSeed(ctx.seed, name),
     bnMomentum: ctx.bnMomentum,
   });
-}
-
-function addRelu(terms: ST[], name: string): ST {
-  const sum = tfl.layers.add({ name: `${name}.add` }).apply(terms) as ST;
-  return tfl.layers.reLU({ name: `${name}.relu` }).apply(sum) as ST;
 }
 
 /** Identity, or a 1×1 (strided) conv + BN when the block changes resolution or width. */
@@ -203,7 +193,7 @@ export class ResNet implements Backbone {
     const ctx: BuildContext = { seed: c.seed, bnMomentum: c.bnMomentum };
     const [, h, w] = input.shape;
     if (h != null && w != null) checkInputSize('@gpl/resnet', h, w, this.sizeDivisor);
-    let x = new InputSizeCheck({ name: 'input_check', divisor: this.sizeDivisor }).apply(input) as ST;
+    let x = new InputSizeCheck({ name: 'input_check', divisor: this.sizeDivisor, packageName: '@gpl/resnet' }).apply(input) as ST;
     if (c.deepStem) {
       const [a, b, d] = this.stemChannels;
       x = conv(x, ctx, 'stem.0', a, 3, { strides: 2 });
