@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { benchFlag, benchListFlag, benchNumberFlag, benchTable, medianSeconds, runModelBench, runModelGrid, settle, timeForwardAndStep, timedRowColumns, writeBenchResults } from './bench';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { benchFlag, benchListFlag, benchNumberFlag, benchTable, medianSeconds, runModelBench, runModelGrid, settle, timeForwardAndStep, timeSegmenter, timedRowColumns, writeBenchResults } from './bench';
 
 /** A scratch folder per test file, removed at the end. */
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-core-bench-'));
@@ -90,6 +91,30 @@ describe('timeForwardAndStep', () => {
     // scalar of its SGD base class: one tensor per optimizer, not per step.
     expect(tf.memory().numTensors).toBe(before + 1);
     w.dispose();
+  });
+});
+
+describe('timeSegmenter', () => {
+  it('times a segmentation model on a random batch of the given size and frees the batch', async () => {
+    const input = tfl.input({ shape: [null, null, 3] });
+    const model = tfl.model({ inputs: input, outputs: tfl.layers.conv2d({ filters: 4, kernelSize: 1 }).apply(input) as tfl.SymbolicTensor });
+    const shapes: number[][] = [];
+    const before = tf.memory().numTensors;
+    const t = await timeSegmenter({
+      model,
+      input: [2, 8, 6, 3],
+      classes: 4,
+      forward: (x) => {
+        shapes.push(x.shape);
+        return model.predict(x) as tf.Tensor;
+      },
+      timing: { reps: 1 },
+    });
+    expect(shapes).toEqual([[2, 8, 6, 3], [2, 8, 6, 3]]);
+    expect(t.forwardSeconds).toBeGreaterThan(0);
+    expect(t.trainStepSeconds).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(before + 1); // the momentum optimizer's learning rate (see above)
+    model.dispose();
   });
 });
 

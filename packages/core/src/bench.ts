@@ -8,6 +8,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { formatBackendReport, initBackend, parseBackendPreference } from './backend';
 
 /** The value after `--name` on the command line, or `fallback` when the flag is absent or has no value. */
@@ -223,6 +224,38 @@ export async function timeForwardAndStep(o: ForwardAndStepOptions): Promise<{ fo
   }
 }
 
+export interface SegmenterTimingOptions {
+  readonly model: tfl.LayersModel;
+  /** Input [N, H, W, 3]: random images, and random labels of every pixel. */
+  readonly input: readonly [number, number, number, number];
+  readonly classes: number;
+  /** One inference pass on the images. Default `model.predict(images)`. */
+  readonly forward?: (images: tf.Tensor4D) => tf.TensorContainer;
+  /** The training loss. Default: mean softmax cross-entropy of `model.apply(images, { training: true })` against `oneHot`. */
+  readonly loss?: (images: tf.Tensor4D, oneHot: tf.Tensor4D) => tf.Scalar;
+  readonly timing?: TimingOptions;
+  readonly onForward?: (forwardSeconds: number) => void;
+}
+
+/** `timeForwardAndStep` for a segmentation model on a random batch, which it frees afterwards. */
+export async function timeSegmenter(o: SegmenterTimingOptions): Promise<{ forwardSeconds: number; trainStepSeconds: number }> {
+  const images = tf.randomNormal([...o.input]) as tf.Tensor4D;
+  const oneHot = tf.tidy(() => tf.oneHot(tf.randomUniform([o.input[0], o.input[1], o.input[2]], 0, o.classes, 'int32') as tf.Tensor3D, o.classes)) as tf.Tensor4D;
+  const forward = o.forward ?? ((x) => o.model.predict(x) as tf.Tensor);
+  const loss = o.loss ?? ((x, y) => tf.losses.softmaxCrossEntropy(y, o.model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+  try {
+    return await timeForwardAndStep({
+      forward: () => forward(images),
+      loss: () => loss(images, oneHot),
+      variables: o.model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+      timing: o.timing,
+      onForward: o.onForward,
+    });
+  } finally {
+    tf.dispose([images, oneHot]);
+  }
+}
+
 /** The row most model benches print: a model at a width, its parameters and its two times. */
 export interface TimedRow {
   readonly model: string;
@@ -265,9 +298,19 @@ export interface ModelBenchOptions<R extends object> {
 /**
  * A whole model bench: picks the backend (`--backend`), prints it, the intro and a table with a
  * line per configuration as it is measured (`runModelGrid`), and writes the rows to
- * `bench-results/<name>.json`. In a child process it only measures.
+ * `bench-results/<name>.json`. In a child process it only measures. An error is printed and
+ * sets the exit code (the promise does not reject).
  */
 export async function runModelBench<R extends object>(o: ModelBenchOptions<R>): Promise<void> {
+  try {
+    await modelBench(o);
+  } catch (err) {
+    console.error(err);
+    process.exitCode = 1;
+  }
+}
+
+async function modelBench<R extends object>(o: ModelBenchOptions<R>): Promise<void> {
   const prefer = parseBackendPreference(benchFlag('backend', o.defaultBackend ?? 'auto'), '--backend');
   const backend = formatBackendReport(await initBackend({ prefer }));
   const table = benchTable(o.columns);

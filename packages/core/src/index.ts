@@ -59,4 +59,12 @@ export {
 } from './layers';
 export { ResizeLike, resizeLikeTorch, type ResizeLikeArgs, type ResizeMode } from './resize';
 export { classifierHead, resizeToReference } from './decode-head';
-export { loadEncoderWeights, toPyTorchName, weightKeys, type LoadEncoderWeightsOptions } from './pytorch-weights';
+export {
+  backboneWeightsLoader,
+  loadEncoderWeights,
+  toPyTorchName,
+  weightKeys,
+  type BackboneWeightsLoader,
+  type LoadBackboneWeightsOptions,
+  type LoadEncoderWeightsOptions,
+} from './pytorch-weights';

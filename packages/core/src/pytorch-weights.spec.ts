@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { folderIOHandler } from './checkpoint';
 import { convUnit } from './layers';
-import { loadEncoderWeights, toPyTorchName, weightKeys } from './pytorch-weights';
+import { backboneWeightsLoader, loadEncoderWeights, toPyTorchName, weightKeys } from './pytorch-weights';
 import { maxAbsDiff } from './testing';
 
 let dir: string;
@@ -110,6 +110,19 @@ describe('loadEncoderWeights', () => {
     const unrelatedFolder = await saved('unrelated', unrelated);
     await expect(loadEncoderWeights(target, unrelatedFolder, { ...options, allowPartial: true })).rejects.toThrow(/0 match/);
     before.dispose();
+    target.dispose();
+  });
+
+  it('backboneWeightsLoader fixes a package\'s encoder test and messages, leaving allowPartial to the caller', async () => {
+    const load = backboneWeightsLoader(options);
+    const encoderOnly = await saved('encoder-2', twoPart(9, 4, false));
+    const input = tfl.input({ shape: [8, 8, 3] });
+    const otherConv = tfl.model({ inputs: input, outputs: convUnit(input, { name: 'enc.conv', filters: 4, kernelSize: 3, bn: false, seed: 3 }) });
+    const bnless = await saved('bn-less', otherConv);
+    const target = twoPart(6);
+    expect([...(await load(target, encoderOnly)).missing].sort()).toEqual(['head.cls/bias', 'head.cls/kernel']);
+    await expect(load(target, bnless)).rejects.toThrow(/^\[@gpl\/test\] loadBackboneWeights: 4 encoder weights are missing/);
+    expect((await load(target, bnless, { allowPartial: true })).loaded).toEqual(['enc.conv/kernel']);
     target.dispose();
   });
 

@@ -96,3 +96,19 @@ export async function loadEncoderWeights(model: tfl.LayersModel, folder: string,
     source.dispose();
   }
 }
+
+export interface LoadBackboneWeightsOptions {
+  /** Accept a source that lacks some encoder weights (they keep their initialisation). Default false. */
+  readonly allowPartial?: boolean;
+}
+
+/** A backbone package's `loadBackboneWeights(model, folder, options?)`. */
+export type BackboneWeightsLoader = (model: tfl.LayersModel, folder: string, options?: LoadBackboneWeightsOptions) => Promise<ImportReport>;
+
+/**
+ * The `loadBackboneWeights` of one backbone package: `loadEncoderWeights` with that package's
+ * encoder test and messages fixed, and only `allowPartial` left to the caller.
+ */
+export function backboneWeightsLoader(spec: Omit<LoadEncoderWeightsOptions, 'allowPartial'>): BackboneWeightsLoader {
+  return (model, folder, options = {}) => loadEncoderWeights(model, folder, { ...spec, allowPartial: options.allowPartial });
+}

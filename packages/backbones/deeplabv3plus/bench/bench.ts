@@ -9,9 +9,7 @@
  * Flags: --backend auto|wasm|cpu|tensorflow, --reps N (timed runs after one warm-up, default 2),
  * --models deeplabv3plus-r50,deeplabv3plus-r101 (default: both), --widths 1,0.25.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { benchListFlag, benchNumberFlag, runModelBench, timeForwardAndStep, timedRowColumns, type TimedRow } from '@gpl/core/bench';
-import { trainableVariables } from '@gpl/core/testing';
+import { benchListFlag, benchNumberFlag, runModelBench, timeSegmenter, timedRowColumns, type TimedRow } from '@gpl/core/bench';
 import { createResNet, type ResNetName } from '@gpl/resnet';
 import { buildDeepLabV3Plus, defaultDeepLabV3PlusConfig, summarizeDeepLabV3Plus } from '@gpl/deeplabv3plus';
 
@@ -25,25 +23,16 @@ async function measure(key: string, width: number): Promise<TimedRow> {
   if (!encoder) throw new RangeError(`deeplabv3plus:bench: unknown model '${key}'; known: ${Object.keys(ENCODERS).join(', ')}.`);
   const backbone = createResNet(encoder, { widthMultiplier: width, outputStride: 16 });
   const model = buildDeepLabV3Plus(backbone, { numClasses: CLASSES, widthMultiplier: width });
-  const x = tf.randomNormal(INPUT);
-  const labels = tf.randomUniform(INPUT.slice(0, 3), 0, CLASSES, 'int32');
-  const target = tf.oneHot(labels, CLASSES);
   try {
-    const times = await timeForwardAndStep({
-      forward: () => model.predict(x) as tf.Tensor,
-      // Mean cross-entropy, every pixel labelled.
-      loss: () => tf.losses.softmaxCrossEntropy(target, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-      variables: trainableVariables(model),
-      timing: { reps },
-    });
+    // Mean cross-entropy against random labels of every pixel.
+    const times = await timeSegmenter({ model, input: INPUT, classes: CLASSES, timing: { reps } });
     return { model: `${key} (${backbone.name})`, width, parameters: summarizeDeepLabV3Plus(model).trainable, ...times };
   } finally {
-    tf.dispose([x, labels, target]);
     model.dispose();
   }
 }
 
-runModelBench<TimedRow>({
+void runModelBench<TimedRow>({
   name: 'deeplabv3plus',
   intro: [`input ${INPUT.join('×')}, ${CLASSES} classes, median of ${reps} runs after one warm-up, one process per model`],
   columns: timedRowColumns(36),
@@ -51,7 +40,4 @@ runModelBench<TimedRow>({
   widths: benchListFlag('widths', ['1', String(defaultDeepLabV3PlusConfig.widthMultiplier)]).map(Number),
   measure,
   results: { input: INPUT, classes: CLASSES, reps },
-}).catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
 });

@@ -14,8 +14,7 @@
  * and is recorded with its error.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { benchListFlag, benchNumberFlag, runModelBench, timeForwardAndStep, type BenchColumn, type TimedRow } from '@gpl/core/bench';
-import { trainableVariables } from '@gpl/core/testing';
+import { benchListFlag, benchNumberFlag, runModelBench, timeSegmenter, type BenchColumn, type TimedRow } from '@gpl/core/bench';
 import { HRNET_NAMES, buildHRNetSegmenter, createHRNet, defaultHRNetConfig, summarizeHRNet, type HRNetName } from '@gpl/hrnet';
 
 const batch = benchNumberFlag('batch', 2);
@@ -46,20 +45,17 @@ async function measure(key: string, widthMultiplier: number, report: (partial: R
     parameters: summarizeHRNet(net).trainable,
     wasmHeapMiB: null,
   };
-  const x = tf.randomNormal([batch, height, width, 3]) as tf.Tensor4D;
-  const labels = tf.tidy(() => tf.oneHot(tf.randomUniform([batch, height, width], 0, NUM_CLASSES, 'int32') as tf.Tensor3D, NUM_CLASSES));
   try {
-    const times = await timeForwardAndStep({
-      forward: () => net.predict(x) as tf.Tensor,
-      loss: () => tf.losses.softmaxCrossEntropy(labels, net.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-      variables: trainableVariables(net),
+    const times = await timeSegmenter({
+      model: net,
+      input: [batch, height, width, 3],
+      classes: NUM_CLASSES,
       timing: { reps: 3, minSeconds },
       // A later failure (out of memory) still leaves the forward figure.
       onForward: (forwardSeconds) => report({ ...row, forwardSeconds, wasmHeapMiB: wasmHeapMiB() }),
     });
     return { ...row, ...times, wasmHeapMiB: wasmHeapMiB() };
   } finally {
-    tf.dispose([x, labels]);
     net.dispose();
   }
 }
@@ -75,7 +71,7 @@ const columns: BenchColumn<Row>[] = [
   { title: 'wasm heap', width: 11, cell: (r) => (r.wasmHeapMiB == null ? '' : `${r.wasmHeapMiB} MiB`) },
 ];
 
-runModelBench<Row>({
+void runModelBench<Row>({
   name: 'hrnet',
   defaultBackend: 'wasm',
   intro: [`input ${batch}×${height}×${width}×3, ${NUM_CLASSES} classes; median of ≥3 runs after a warm-up; one process per row`],
@@ -84,7 +80,4 @@ runModelBench<Row>({
   widths: benchListFlag('widths', ['1', String(defaultHRNetConfig.widthMultiplier)]).map(Number),
   measure,
   results: { input: [batch, height, width, 3], numClasses: NUM_CLASSES, cpuDefaultWidth: defaultHRNetConfig.widthMultiplier },
-}).catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
 });

@@ -15,4 +15,5 @@ export {
 } from './hrnet';
 // Core's resizing, re-exported because HRNetConfig.fuseUpsample takes a ResizeMode.
 export { resizeLikeTorch, type ResizeMode } from '@gpl/core';
-export { loadBackboneWeights, toPyTorchName, type LoadBackboneWeightsOptions } from './weights';
+export { loadBackboneWeights, toPyTorchName } from './weights';
+export type { LoadBackboneWeightsOptions } from '@gpl/core';

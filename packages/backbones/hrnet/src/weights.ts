@@ -4,8 +4,7 @@
  * the import are @gpl/core's; what is HRNet's own is that the head (`last_layer.*`) is not part
  * of an encoder checkpoint.
  */
-import * as tfl from '@tensorflow/tfjs-layers';
-import { loadEncoderWeights, toPyTorchName as torchName, type ImportReport } from '@gpl/core';
+import { backboneWeightsLoader, toPyTorchName as torchName, type BackboneWeightsLoader } from '@gpl/core';
 
 /**
  * The PyTorch state-dict key of a weight given as `layer/weight` (the key `importWeightsByName`
@@ -25,11 +24,6 @@ export function toPyTorchName(weightKey: string): string {
   return torchName(weightKey, '@gpl/hrnet');
 }
 
-export interface LoadBackboneWeightsOptions {
-  /** Accept a source that lacks some encoder weights (they keep their initialisation). Default false. */
-  readonly allowPartial?: boolean;
-}
-
 /**
  * Copies encoder weights (e.g. an ImageNet-initialised HRNet that a user converted) from a
  * TensorFlow.js layers-model folder (`model.json` + weights, as `folderIOHandler` writes) into
@@ -39,11 +33,8 @@ export interface LoadBackboneWeightsOptions {
  * weights the model lacks (an ImageNet classifier) are reported as `unused`. The source model
  * is disposed before returning.
  */
-export function loadBackboneWeights(model: tfl.LayersModel, folder: string, options: LoadBackboneWeightsOptions = {}): Promise<ImportReport> {
-  return loadEncoderWeights(model, folder, {
-    isEncoderWeight: (key) => !key.startsWith('last_layer.'),
-    caller: '[@gpl/hrnet] loadBackboneWeights',
-    expectedSource: 'the same variant and width, with the layer names documented in hrnet.ts',
-    allowPartial: options.allowPartial,
-  });
-}
+export const loadBackboneWeights: BackboneWeightsLoader = backboneWeightsLoader({
+  isEncoderWeight: (key) => !key.startsWith('last_layer.'),
+  caller: '[@gpl/hrnet] loadBackboneWeights',
+  expectedSource: 'the same variant and width, with the layer names documented in hrnet.ts',
+});

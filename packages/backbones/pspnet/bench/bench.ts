@@ -10,8 +10,7 @@
  * --models pspnet-r18,pspnet-r50,pspnet-r101 (default: all three), --widths 1,0.25.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { benchListFlag, benchNumberFlag, runModelBench, timeForwardAndStep, timedRowColumns, type TimedRow } from '@gpl/core/bench';
-import { trainableVariables } from '@gpl/core/testing';
+import { benchListFlag, benchNumberFlag, runModelBench, timeSegmenter, timedRowColumns, type TimedRow } from '@gpl/core/bench';
 import { createResNet, type ResNetName } from '@gpl/resnet';
 import { buildPSPNet, defaultPSPNetConfig, inferenceModel, splitOutputs, summarizePSPNet } from '@gpl/pspnet';
 
@@ -29,27 +28,25 @@ async function measure(key: string, width: number): Promise<TimedRow> {
   const backbone = createResNet(encoder, { widthMultiplier: width, outputStride: 8, deepStem: true });
   const model = buildPSPNet(backbone, { numClasses: CLASSES, widthMultiplier: width });
   const infer = inferenceModel(model);
-  const x = tf.randomNormal(INPUT);
-  const labels = tf.randomUniform(INPUT.slice(0, 3), 0, CLASSES, 'int32');
-  const target = tf.oneHot(labels, CLASSES);
   try {
-    const times = await timeForwardAndStep({
-      forward: () => infer.predict(x) as tf.Tensor,
-      loss: () => {
+    const times = await timeSegmenter({
+      model,
+      input: INPUT,
+      classes: CLASSES,
+      forward: (x) => infer.predict(x) as tf.Tensor,
+      loss: (x, target) => {
         const { logits, auxLogits } = splitOutputs(model.apply(x, { training: true }) as tf.Tensor[]);
         return tf.add(crossEntropy(logits, target), tf.mul(defaultPSPNetConfig.auxLossWeight, crossEntropy(auxLogits!, target))) as tf.Scalar;
       },
-      variables: trainableVariables(model),
       timing: { reps },
     });
     return { model: `${key} (${backbone.name})`, width, parameters: summarizePSPNet(model).inference, ...times };
   } finally {
-    tf.dispose([x, labels, target]);
     model.dispose();
   }
 }
 
-runModelBench<TimedRow>({
+void runModelBench<TimedRow>({
   name: 'pspnet',
   intro: [`input ${INPUT.join('×')}, ${CLASSES} classes, params = inference model, median of ${reps} runs after one warm-up, one process per model`],
   columns: timedRowColumns(34),
@@ -57,7 +54,4 @@ runModelBench<TimedRow>({
   widths: benchListFlag('widths', ['1', String(defaultPSPNetConfig.widthMultiplier)]).map(Number),
   measure,
   results: { input: INPUT, classes: CLASSES, reps },
-}).catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
 });

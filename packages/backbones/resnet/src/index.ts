@@ -17,4 +17,5 @@ export {
   type ResNetSummary,
   type ResNetVariant,
 } from './resnet';
-export { loadBackboneWeights, toPyTorchName, type LoadBackboneWeightsOptions } from './weights';
+export { loadBackboneWeights, toPyTorchName } from './weights';
+export type { LoadBackboneWeightsOptions } from '@gpl/core';

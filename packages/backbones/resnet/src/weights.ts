@@ -4,8 +4,7 @@
  * layers-model folder. The naming rule and the import are @gpl/core's; what is ResNet's own is
  * which layers form the encoder (`isResNetLayer`).
  */
-import * as tfl from '@tensorflow/tfjs-layers';
-import { loadEncoderWeights, toPyTorchName as torchName, type ImportReport } from '@gpl/core';
+import { backboneWeightsLoader, toPyTorchName as torchName, type BackboneWeightsLoader } from '@gpl/core';
 import { isResNetLayer } from './resnet';
 
 /**
@@ -26,11 +25,6 @@ export function toPyTorchName(weightKey: string): string {
   return torchName(weightKey, '@gpl/resnet');
 }
 
-export interface LoadBackboneWeightsOptions {
-  /** Accept a source that lacks some encoder weights (they keep their initialisation). Default false. */
-  readonly allowPartial?: boolean;
-}
-
 /**
  * Copies ResNet encoder weights (e.g. an ImageNet-initialised backbone a user converted) from
  * a TensorFlow.js layers-model folder (`model.json` + weights, as `folderIOHandler` writes)
@@ -41,11 +35,8 @@ export interface LoadBackboneWeightsOptions {
  * differs (another width). Source weights the model lacks (an ImageNet classifier) are
  * reported as `unused`. The source model is disposed before returning.
  */
-export function loadBackboneWeights(model: tfl.LayersModel, folder: string, options: LoadBackboneWeightsOptions = {}): Promise<ImportReport> {
-  return loadEncoderWeights(model, folder, {
-    isEncoderWeight: (key) => isResNetLayer(key.slice(0, key.lastIndexOf('/'))),
-    caller: '[@gpl/resnet] loadBackboneWeights',
-    expectedSource: 'the same variant, stem and width, with the layer names documented in resnet.ts',
-    allowPartial: options.allowPartial,
-  });
-}
+export const loadBackboneWeights: BackboneWeightsLoader = backboneWeightsLoader({
+  isEncoderWeight: (key) => isResNetLayer(key.slice(0, key.lastIndexOf('/'))),
+  caller: '[@gpl/resnet] loadBackboneWeights',
+  expectedSource: 'the same variant, stem and width, with the layer names documented in resnet.ts',
+});
