@@ -59,6 +59,7 @@ export {
 } from './layers';
 export { ResizeLike, resizeLikeTorch, type ResizeLikeArgs, type ResizeMode } from './resize';
 export { classifierHead, resizeToReference } from './decode-head';
+export { formatParameterTable, millionsNote, type ParameterRow } from './summary-table';
 export {
   backboneWeightsLoader,
   loadEncoderWeights,

@@ -21,7 +21,7 @@
  * import into a whole DeepLabV3+ by name.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { AdaptiveAvgPool2D, checkInputSize, classifierHead, convUnit, layerSeed, resizeToReference, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
+import { AdaptiveAvgPool2D, checkInputSize, classifierHead, convUnit, formatParameterTable, layerSeed, millionsNote, resizeToReference, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
 import { defaultDeepLabV3PlusConfig, resolveDeepLabV3PlusConfig, type DeepLabV3PlusConfig } from './config';
 
 type ST = tfl.SymbolicTensor;
@@ -130,18 +130,17 @@ export function summarizeDeepLabV3Plus(model: tfl.LayersModel): DeepLabV3PlusSum
 
 /** A printable table of a summary: one row per top-level prefix, then the totals. */
 export function formatDeepLabV3PlusSummary(s: DeepLabV3PlusSummary, title = 'DeepLabV3+'): string {
-  const fmt = (n: number) => n.toLocaleString('en-US').padStart(12);
-  const rows = Object.entries(s.byPrefix)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `  ${k.padEnd(16)}${fmt(n)}`);
-  return [
+  return formatParameterTable(
     `${title}: trainable parameters by prefix`,
-    ...rows,
-    `  ${'backbone'.padEnd(16)}${fmt(s.backbone)}`,
-    `  ${'ASPP'.padEnd(16)}${fmt(s.aspp)}`,
-    `  ${'decoder'.padEnd(16)}${fmt(s.decoder)}`,
-    `  ${'trainable'.padEnd(16)}${fmt(s.trainable)}   (${(s.trainable / 1e6).toFixed(2)}M; ${(s.trainable / 2 ** 20).toFixed(2)} × 2^20)`,
-    `  ${'BN statistics'.padEnd(16)}${fmt(s.bnStatistics)}`,
-    `  ${'total'.padEnd(16)}${fmt(s.total)}`,
-  ].join('\n');
+    s.byPrefix,
+    [
+      { label: 'backbone', count: s.backbone },
+      { label: 'ASPP', count: s.aspp },
+      { label: 'decoder', count: s.decoder },
+      { label: 'trainable', count: s.trainable, note: millionsNote(s.trainable) },
+      { label: 'BN statistics', count: s.bnStatistics },
+      { label: 'total', count: s.total },
+    ],
+    16,
+  );
 }

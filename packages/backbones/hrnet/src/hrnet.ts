@@ -25,22 +25,7 @@
  * `head.concat`, `logits`).
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import {
-  InputSizeCheck,
-  ResizeLike,
-  addRelu,
-  checkInputSize,
-  convUnit,
-  layerSeed,
-  scaleWidth,
-  summarizeModel,
-  type Backbone,
-  type FeatureKey,
-  type FeatureMaps,
-  type FeatureSpecs,
-  type ModelSummary,
-  type ResizeMode,
-} from '@gpl/core';
+import { InputSizeCheck, ResizeLike, addRelu, checkInputSize, convUnit, formatParameterTable, layerSeed, scaleWidth, summarizeModel, type Backbone, type FeatureKey, type FeatureMaps, type FeatureSpecs, type ModelSummary, type ResizeMode } from '@gpl/core';
 import { defaultHRNetConfig, resolveHRNetConfig, type HRNetConfig } from './config';
 
 /** One stage: how many modules, blocks in each branch, channels of each branch. */
@@ -358,17 +343,11 @@ export function summarizeHRNet(model: tfl.LayersModel): HRNetSummary {
 
 /** A printable table of a summary: one row per top-level prefix, then the totals. */
 export function formatHRNetSummary(s: HRNetSummary, title = 'HRNet'): string {
-  const fmt = (n: number) => n.toLocaleString('en-US').padStart(12);
-  const rows = Object.entries(s.byPrefix)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `  ${k.padEnd(14)}${fmt(n)}`);
-  return [
-    `${title}: parameters by prefix (trainable)`,
-    ...rows,
-    `  ${'backbone'.padEnd(14)}${fmt(s.backbone)}`,
-    `  ${'head'.padEnd(14)}${fmt(s.head)}`,
-    `  ${'trainable'.padEnd(14)}${fmt(s.trainable)}   (${(s.trainable / 1e6).toFixed(2)}M, as PyTorch counts)`,
-    `  ${'BN statistics'.padEnd(14)}${fmt(s.bnStatistics)}`,
-    `  ${'total'.padEnd(14)}${fmt(s.total)}`,
-  ].join('\n');
+  return formatParameterTable(`${title}: parameters by prefix (trainable)`, s.byPrefix, [
+    { label: 'backbone', count: s.backbone },
+    { label: 'head', count: s.head },
+    { label: 'trainable', count: s.trainable, note: `${(s.trainable / 1e6).toFixed(2)}M, as PyTorch counts` },
+    { label: 'BN statistics', count: s.bnStatistics },
+    { label: 'total', count: s.total },
+  ]);
 }

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { AdaptiveAvgPool2D, checkInputSize, classifierHead, convUnit, layerSeed, resizeToReference, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
+import { AdaptiveAvgPool2D, checkInputSize, classifierHead, convUnit, formatParameterTable, layerSeed, millionsNote, resizeToReference, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
 import { defaultPSPNetConfig, resolvePSPNetConfig, type PSPNetConfig } from './config';
 
 type ST = tfl.SymbolicTensor;
@@ -121,19 +121,18 @@ export function summarizePSPNet(model: tfl.LayersModel): PSPNetSummary {
 
 /** A printable table of a summary: one row per top-level prefix, then the totals. */
 export function formatPSPNetSummary(s: PSPNetSummary, title = 'PSPNet'): string {
-  const fmt = (n: number) => n.toLocaleString('en-US').padStart(12);
-  const rows = Object.entries(s.byPrefix)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `  ${k.padEnd(16)}${fmt(n)}`);
-  return [
+  return formatParameterTable(
     `${title}: trainable parameters by prefix`,
-    ...rows,
-    `  ${'backbone'.padEnd(16)}${fmt(s.backbone)}`,
-    `  ${'decode head'.padEnd(16)}${fmt(s.decodeHead)}`,
-    `  ${'aux head'.padEnd(16)}${fmt(s.auxHead)}`,
-    `  ${'inference'.padEnd(16)}${fmt(s.inference)}   (${(s.inference / 1e6).toFixed(2)}M; ${(s.inference / 2 ** 20).toFixed(2)} × 2^20)`,
-    `  ${'trainable'.padEnd(16)}${fmt(s.trainable)}`,
-    `  ${'BN statistics'.padEnd(16)}${fmt(s.bnStatistics)}`,
-    `  ${'total'.padEnd(16)}${fmt(s.total)}`,
-  ].join('\n');
+    s.byPrefix,
+    [
+      { label: 'backbone', count: s.backbone },
+      { label: 'decode head', count: s.decodeHead },
+      { label: 'aux head', count: s.auxHead },
+      { label: 'inference', count: s.inference, note: millionsNote(s.inference) },
+      { label: 'trainable', count: s.trainable },
+      { label: 'BN statistics', count: s.bnStatistics },
+      { label: 'total', count: s.total },
+    ],
+    16,
+  );
 }

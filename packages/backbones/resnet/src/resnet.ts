@@ -21,20 +21,7 @@
  * `layer<s>.<b>.add`, `layer<s>.<b>.relu`.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import {
-  InputSizeCheck,
-  addRelu,
-  checkInputSize,
-  convUnit,
-  layerSeed,
-  scaleWidth,
-  summarizeModel,
-  type Backbone,
-  type FeatureKey,
-  type FeatureMaps,
-  type FeatureSpecs,
-  type ModelSummary,
-} from '@gpl/core';
+import { InputSizeCheck, addRelu, checkInputSize, convUnit, formatParameterTable, layerSeed, scaleWidth, summarizeModel, type Backbone, type FeatureKey, type FeatureMaps, type FeatureSpecs, type ModelSummary } from '@gpl/core';
 import { defaultResNetConfig, resolveResNetConfig, type OutputStride, type ResNetConfig } from './config';
 
 export type BlockKind = 'basic' | 'bottleneck';
@@ -281,17 +268,11 @@ export function summarizeResNet(model: tfl.LayersModel): ResNetSummary {
 
 /** A printable table of a summary: one row per top-level prefix, then the totals. */
 export function formatResNetSummary(s: ResNetSummary, title = 'ResNet'): string {
-  const fmt = (n: number) => n.toLocaleString('en-US').padStart(12);
-  const rows = Object.entries(s.byPrefix)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `  ${k.padEnd(14)}${fmt(n)}`);
-  return [
-    `${title}: trainable parameters by prefix`,
-    ...rows,
-    `  ${'backbone'.padEnd(14)}${fmt(s.backbone)}`,
-    `  ${'head'.padEnd(14)}${fmt(s.head)}`,
-    `  ${'trainable'.padEnd(14)}${fmt(s.trainable)}   (${(s.trainable / 1e6).toFixed(2)}M, as PyTorch counts)`,
-    `  ${'BN statistics'.padEnd(14)}${fmt(s.bnStatistics)}`,
-    `  ${'total'.padEnd(14)}${fmt(s.total)}`,
-  ].join('\n');
+  return formatParameterTable(`${title}: trainable parameters by prefix`, s.byPrefix, [
+    { label: 'backbone', count: s.backbone },
+    { label: 'head', count: s.head },
+    { label: 'trainable', count: s.trainable, note: `${(s.trainable / 1e6).toFixed(2)}M, as PyTorch counts` },
+    { label: 'BN statistics', count: s.bnStatistics },
+    { label: 'total', count: s.total },
+  ]);
 }
