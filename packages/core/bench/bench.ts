@@ -3,42 +3,20 @@
  * Prints a table and writes bench-results/core.json. Flags: --batch N (default 2),
  * --backends wasm,cpu (default: every backend that loads), --min-seconds S (default 1).
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dFilterGrad, conv2dInputGrad, formatBackendReport, initBackend, type BackendPreference } from '@gpl/core';
+import { benchListFlag, benchNumberFlag, medianSeconds, settle, writeBenchResults } from '@gpl/core/bench';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
-const batch = Number(flag('batch', '2'));
-const minSeconds = Number(flag('min-seconds', '1'));
+const batch = benchNumberFlag('batch', 2);
+const minSeconds = benchNumberFlag('min-seconds', 1);
 const shapes: [number, number, number][] = [
   [64, 64, 64],
   [32, 32, 128],
   [16, 16, 256],
 ];
 
-/** Median seconds per call, repeating until minSeconds have passed (at least 3 calls). */
-async function time(fn: () => tf.Tensor | tf.Tensor[]): Promise<number> {
-  const sync = async (out: tf.Tensor | tf.Tensor[]) => {
-    const list = Array.isArray(out) ? out : [out];
-    await Promise.all(list.map((t) => t.data()));
-    tf.dispose(list);
-  };
-  await sync(fn()); // warm-up: kernel compilation, buffer allocation
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < 3 || (performance.now() - start) / 1000 < minSeconds) {
-    const t0 = performance.now();
-    await sync(fn());
-    samples.push((performance.now() - t0) / 1000);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
+/** Median seconds per call: at least 3 timed calls after a warm-up, and minSeconds in all. */
+const time = (fn: () => tf.Tensor | tf.Tensor[]) => medianSeconds(() => settle(fn()), { reps: 3, minSeconds });
 
 interface Row {
   backend: string;
@@ -49,7 +27,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const wanted = flag('backends', 'tensorflow,wasm,cpu').split(',') as BackendPreference[];
+  const wanted = benchListFlag('backends', ['tensorflow', 'wasm', 'cpu']) as BackendPreference[];
   const rows: Row[] = [];
   const reports: Record<string, string> = {};
   for (const prefer of wanted) {
@@ -109,12 +87,7 @@ async function main(): Promise<void> {
     });
   console.log('\nfilter gradient speed relative to the forward convolution (same run, >1 = faster):');
   for (const r of ratios) console.log(`  ${r.backend.padEnd(6)} ${r.shape.padEnd(14)} ${r.filterGradOverForwardSpeed.toFixed(2)}x`);
-  const out = path.resolve(__dirname, '../../../bench-results/core.json');
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  const tmp = `${out}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify({ date: new Date().toISOString(), batch, backends: reports, rows, ratios }, null, 2));
-  fs.renameSync(tmp, out);
-  console.log(`\nwrote ${out}`);
+  console.log(`\nwrote ${writeBenchResults('core', { batch, backends: reports, rows, ratios })}`);
 }
 
 main().catch((err) => {

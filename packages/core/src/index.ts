@@ -47,10 +47,26 @@ export {
 } from './backbone';
 export {
   AdaptiveAvgPool2D,
+  InputSizeCheck,
   ResizeBilinear,
+  addRelu,
   convUnit,
+  layerSeed,
   scaleWidth,
   type AdaptiveAvgPoolArgs,
   type ConvUnitOptions,
+  type InputSizeCheckArgs,
   type ResizeBilinearArgs,
 } from './layers';
+export { ResizeLike, resizeLikeTorch, type ResizeLikeArgs, type ResizeMode } from './resize';
+export { classifierHead, resizeToReference } from './decode-head';
+export { formatParameterTable, millionsNote, type ParameterRow } from './summary-table';
+export {
+  backboneWeightsLoader,
+  loadEncoderWeights,
+  toPyTorchName,
+  weightKeys,
+  type BackboneWeightsLoader,
+  type LoadBackboneWeightsOptions,
+  type LoadEncoderWeightsOptions,
+} from './pytorch-weights';

@@ -1,7 +1,7 @@
 import './setup';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { AdaptiveAvgPool2D, convUnit, ResizeBilinear, scaleWidth } from './layers';
+import { AdaptiveAvgPool2D, addRelu, convUnit, layerSeed, ResizeBilinear, scaleWidth } from './layers';
 import { checkInputSize, importWeightsByName, summarizeModel } from './backbone';
 import { expectNoLeak, maxAbsDiff, seededTensor } from './testing';
 
@@ -100,6 +100,25 @@ describe('helpers', () => {
   it('checkInputSize names the nearest valid size', () => {
     expect(() => checkInputSize('@gpl/pspnet', 100, 64, 32)).toThrow('[@gpl/pspnet] input height 100 is not a positive multiple of 32; use 96.');
     expect(() => checkInputSize('@gpl/pspnet', 96, 64, 32)).not.toThrow();
+  });
+
+  it('layerSeed depends on the model seed and the layer name only', () => {
+    expect(layerSeed(1, 'layer1.0.conv1')).toBe(layerSeed(1, 'layer1.0.conv1'));
+    expect(layerSeed(1, 'layer1.0.conv1')).not.toBe(layerSeed(1, 'layer1.0.conv2'));
+    expect(layerSeed(1, 'layer1.0.conv1')).not.toBe(layerSeed(2, 'layer1.0.conv1'));
+    expect(Number.isInteger(layerSeed(1, 'conv1'))).toBe(true);
+  });
+
+  it('addRelu sums its terms then applies ReLU, as <name>.add and <name>.relu', () => {
+    const a = tfl.input({ shape: [2] });
+    const b = tfl.input({ shape: [2] });
+    const model = tfl.model({ inputs: [a, b], outputs: addRelu([a, b], 'layer1.0') });
+    expect(model.layers.slice(2).map((l) => l.name)).toEqual(['layer1.0.add', 'layer1.0.relu']);
+    const [x, y] = [tf.tensor2d([[1, -3]]), tf.tensor2d([[0.5, 1]])];
+    const out = model.predict([x, y]) as tf.Tensor;
+    expect(Array.from(out.dataSync())).toEqual([1.5, 0]);
+    tf.dispose([x, y, out]);
+    model.dispose();
   });
 
   it('scaleWidth rounds to multiples of 8 with a floor of 8', () => {

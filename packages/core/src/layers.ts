@@ -1,10 +1,13 @@
 /**
  * Shared tfjs-layers building blocks for the backbones and heads: bilinear resizing to a fixed
- * size, PyTorch-style adaptive average pooling, and conv → BN → ReLU units with names that
- * stay stable across builds (so weights can be imported by name).
+ * size, PyTorch-style adaptive average pooling, the run-time input-size check of models built
+ * for any size, and conv → BN → ReLU units with names that stay stable across builds (so
+ * weights can be imported by name) and seeds derived from those names.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { checkInputSize } from './backbone';
+import { Rng, deriveSeed } from './rng';
 
 type Kwargs = Record<string, unknown>;
 /** The base-layer options (name, trainable, …); tfjs-layers does not export the type. */
@@ -108,6 +111,58 @@ export class AdaptiveAvgPool2D extends tfl.layers.Layer {
 }
 tf.serialization.registerClass(AdaptiveAvgPool2D);
 
+export interface InputSizeCheckArgs extends LayerArgs {
+  /** Height and width must be multiples of this (the encoder's `sizeDivisor`). */
+  readonly divisor: number;
+  /** The package the error names, e.g. '@gpl/resnet'. Default '@gpl/core'. */
+  readonly packageName?: string;
+}
+
+/**
+ * Identity on the image [N, H, W, C] that throws a RangeError naming the nearest valid size
+ * when H or W is not a multiple of `divisor`. Sizes known when a model is built are checked
+ * then (`checkInputSize`); this layer catches the rest when a model built for any size runs.
+ */
+export class InputSizeCheck extends tfl.layers.Layer {
+  static readonly className = 'GplInputSizeCheck';
+  readonly divisor: number;
+  readonly packageName: string;
+
+  constructor(args: InputSizeCheckArgs) {
+    super(args);
+    if (!Number.isInteger(args.divisor) || args.divisor < 1) {
+      throw new RangeError(`[@gpl/core] InputSizeCheck: divisor must be a positive integer, received ${JSON.stringify(args.divisor)}.`);
+    }
+    this.divisor = args.divisor;
+    this.packageName = args.packageName ?? '@gpl/core';
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    return inputShape as tfl.Shape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    checkInputSize(this.packageName, x.shape[1], x.shape[2], this.divisor);
+    // A new handle on the same data (no copy): a layer must not return its input tensor,
+    // which the model executor would otherwise treat as an intermediate and dispose.
+    return tf.clone(x);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), divisor: this.divisor, packageName: this.packageName };
+  }
+}
+tf.serialization.registerClass(InputSizeCheck);
+
+/**
+ * Seed of one layer, from the model seed and the layer name: independent of build order, so
+ * adding a layer elsewhere does not change the initialisation of this one.
+ */
+export function layerSeed(seed: number, name: string): number {
+  return deriveSeed(new Rng(seed).fork(name));
+}
+
 /** Options of one convolution unit. */
 export interface ConvUnitOptions {
   /** Stable layer-name prefix, e.g. 'layer1.0.conv1' (the weights import by these names). */
@@ -169,6 +224,12 @@ export function convUnit(x: tfl.SymbolicTensor, o: ConvUnitOptions): tfl.Symboli
   if (useBn) y = tfl.layers.batchNormalization({ momentum: o.bnMomentum ?? 0.9, epsilon: 1e-5, name: `${o.name}.bn` }).apply(y) as tfl.SymbolicTensor;
   if (o.relu ?? true) y = tfl.layers.reLU({ name: `${o.name}.relu` }).apply(y) as tfl.SymbolicTensor;
   return y;
+}
+
+/** A residual join: the terms summed (`<name>.add`), then ReLU (`<name>.relu`). Shapes must be equal. */
+export function addRelu(terms: tfl.SymbolicTensor[], name: string): tfl.SymbolicTensor {
+  const sum = tfl.layers.add({ name: `${name}.add` }).apply(terms) as tfl.SymbolicTensor;
+  return tfl.layers.reLU({ name: `${name}.relu` }).apply(sum) as tfl.SymbolicTensor;
 }
 
 /** Channels after a width multiplier: at least 8, rounded to a multiple of 8 (as MobileNets do). */

@@ -127,3 +127,22 @@ export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   }
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 }
+
+export {
+  IGNORE_LABEL,
+  batchNormModes,
+  blockLabels,
+  crossEntropyWithIgnore,
+  formatOverfit,
+  overfitOneBatch,
+  overfitProblems,
+  roundTripLayersModel,
+  sgdStepTensorCounts,
+  trainableVariables,
+  unreachedWeights,
+  withZeroInitializers,
+  type BatchNormModes,
+  type OverfitExpectations,
+  type OverfitOptions,
+  type OverfitResult,
+} from './testing-models';

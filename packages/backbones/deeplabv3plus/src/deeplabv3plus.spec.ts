@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import { installGradientCompleteness, type Backbone } from '@gpl/core';
-import { expectNoLeak, maxAbsDiff, seededTensor } from '@gpl/core/testing';
+import { batchNormModes, expectNoLeak, maxAbsDiff, roundTripLayersModel, seededTensor, sgdStepTensorCounts, unreachedWeights, withZeroInitializers } from '@gpl/core/testing';
 import { createResNet, type ResNetName } from '@gpl/resnet';
 import { defaultDeepLabV3PlusConfig, resolveDeepLabV3PlusConfig } from './config';
 import { asppRatesFor, buildDeepLabV3Plus, formatDeepLabV3PlusSummary, summarizeDeepLabV3Plus } from './deeplabv3plus';
@@ -15,6 +15,13 @@ beforeAll(async () => {
 /** The reference encoder at CPU width: ResNet-50 (or another variant), output stride 16. */
 const os16 = (name: ResNetName = 'resnet50') => createResNet(name, { outputStride: 16, widthMultiplier: 0.25 });
 const tiny = { numClasses: 5, widthMultiplier: 0.25 } as const;
+
+/** The any-size DeepLabV3+ on `os16()` with `tiny`, built once: the shape and serialization tests read it. */
+let shared: tfl.LayersModel;
+beforeAll(() => {
+  shared = buildDeepLabV3Plus(os16(), tiny);
+});
+afterAll(() => shared.dispose());
 
 /** Dilation of a conv layer. */
 function dilation(model: tfl.LayersModel, name: string): number {
@@ -73,7 +80,7 @@ describe('config', () => {
 
 describe('shapes and layout', () => {
   it('ResNet-50 at output stride 16: logits at the input size for 1×64×64 and 2×64×128', () => {
-    const model = buildDeepLabV3Plus(os16(), tiny);
+    const model = shared;
     expect(model.outputNames).toEqual(['logits']);
     for (const shape of [[1, 64, 64, 3], [2, 64, 128, 3]]) {
       const x = seededTensor(shape, 1);
@@ -81,11 +88,11 @@ describe('shapes and layout', () => {
       expect(logits.shape).toEqual([...shape.slice(0, 3), 5]);
       tf.dispose([x, logits]);
     }
-    model.dispose();
   });
 
   it('ASPP: 1×1 + three 3×3 at rates 6/12/18 + image pooling at output stride 16; rates double at output stride 8', () => {
-    const d16 = buildDeepLabV3Plus(os16(), { ...tiny, inputSize: [64, 64] });
+    // Structure only: built with zero kernels, not run.
+    const d16 = withZeroInitializers(() => buildDeepLabV3Plus(os16(), { ...tiny, inputSize: [64, 64] }));
     expect([1, 2, 3].map((i) => dilation(d16, `decode.aspp.${i}`))).toEqual([6, 12, 18]);
     expect(d16.getLayer('decode.aspp.0').getWeights()[0].shape).toEqual([1, 1, 512, 64]);
     expect(d16.getLayer('decode.aspp.4.conv').getWeights()[0].shape).toEqual([1, 1, 512, 64]);
@@ -97,30 +104,30 @@ describe('shapes and layout', () => {
     // ASPP output at stride 16 is resized ×4 to c2 (stride 4), the logits ×4 to the input.
     expect(d16.getLayer('decode.up').output).toHaveProperty('shape', [null, 16, 16, 64]);
     d16.dispose();
-    const os8 = buildDeepLabV3Plus(createResNet('resnet50', { outputStride: 8, widthMultiplier: 0.25 }), { ...tiny, inputSize: [64, 64] });
+    const os8 = withZeroInitializers(() => buildDeepLabV3Plus(createResNet('resnet50', { outputStride: 8, widthMultiplier: 0.25 }), { ...tiny, inputSize: [64, 64] }));
     expect([1, 2, 3].map((i) => dilation(os8, `decode.aspp.${i}`))).toEqual([12, 24, 36]);
     os8.dispose();
     expect(asppRatesFor([6, 12, 18], 32)).toEqual([3, 6, 9]);
   });
 
   it('a fixed-size model (core ResizeBilinear) computes what the any-size model (ResizeLike) does', () => {
-    const any = buildDeepLabV3Plus(os16(), tiny);
+    const any = shared;
     const fixed = buildDeepLabV3Plus(os16(), { ...tiny, inputSize: [64, 96] });
     expect(fixed.getLayer('decode.up').getClassName()).toBe('GplResizeBilinear');
-    expect(any.getLayer('decode.up').getClassName()).toBe('GplDeepLabV3PlusResizeLike');
+    expect(any.getLayer('decode.up').getClassName()).toBe('GplResizeLike');
     fixed.setWeights(any.getWeights());
     const x = seededTensor([1, 64, 96, 3], 3);
     const [a, f] = [any.predict(x) as tf.Tensor, fixed.predict(x) as tf.Tensor];
     expect(maxAbsDiff(a, f)).toBeLessThan(1e-5);
     tf.dispose([x, a, f]);
-    any.dispose();
     fixed.dispose();
   });
 });
 
+// Counts depend on the structure only: these models are built with zero kernels, not run.
 describe('parameter counts at full width', () => {
   it('DeepLabV3+-R50 (OS16, paper head): 40,351,667; one decoder conv: 39,761,331 = VainF; vs the paper\'s 39.3M (MMSegmentation d8 in units of 2^20)', () => {
-    const model = buildDeepLabV3Plus(createResNet('resnet50', { outputStride: 16, widthMultiplier: 1 }), { numClasses: 19, widthMultiplier: 1 });
+    const model = withZeroInitializers(() => buildDeepLabV3Plus(createResNet('resnet50', { outputStride: 16, widthMultiplier: 1 }), { numClasses: 19, widthMultiplier: 1 }));
     const s = summarizeDeepLabV3Plus(model);
     expect(s.backbone).toBe(23_508_032); // torchvision resnet50 without fc
     expect(s.trainable - s.backbone).toBe(referenceHead(2048, 256, 19, 2));
@@ -129,7 +136,9 @@ describe('parameter counts at full width', () => {
     expect(formatDeepLabV3PlusSummary(s)).toMatch(/trainable\s+40,351,667 {3}\(40\.35M; 38\.48 × 2\^20\)/);
     model.dispose();
 
-    const vainf = buildDeepLabV3Plus(createResNet('resnet50', { outputStride: 16, widthMultiplier: 1 }), { numClasses: 19, widthMultiplier: 1, decoderConvs: 1 });
+    const vainf = withZeroInitializers(() =>
+      buildDeepLabV3Plus(createResNet('resnet50', { outputStride: 16, widthMultiplier: 1 }), { numClasses: 19, widthMultiplier: 1, decoderConvs: 1 }),
+    );
     const sv = summarizeDeepLabV3Plus(vainf);
     expect(sv.trainable).toBe(23_508_032 + referenceHead(2048, 256, 19, 1));
     expect(sv.trainable).toBe(39_761_331);
@@ -145,72 +154,52 @@ describe('parameter counts at full width', () => {
   });
 });
 
+// Width 0.125 (encoder planes 8…64, ASPP 32 channels): on the cpu backend a backward pass costs
+// about in proportion to the number of weights, and none of these checks depends on width.
+const small = { numClasses: 5, widthMultiplier: 0.125 } as const;
+const os16Small = () => createResNet('resnet50', { outputStride: 16, widthMultiplier: 0.125 });
+
 describe('training', () => {
-  it('the gradient reaches every trainable weight (ASPP dilations 6/12/18 and the dilated stage 4 included)', () => {
-    const model = buildDeepLabV3Plus(os16(), { ...tiny, inputSize: [32, 32] });
-    const x = seededTensor([2, 32, 32, 3], 5);
-    const r = seededTensor([2, 32, 32, 5], 6);
-    const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, r)) as tf.Scalar, vars);
-    const dead = Object.entries(grads)
-      .filter(([, g]) => tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]) === 0)
-      .map(([k]) => k);
-    expect(Object.keys(grads).length).toBe(vars.length);
-    expect(dead).toEqual([]);
-    tf.dispose([x, r, value, ...Object.values(grads)]);
+  let model: tfl.LayersModel;
+  let x: tf.Tensor;
+  beforeAll(() => {
+    model = buildDeepLabV3Plus(os16Small(), small);
+    x = seededTensor([2, 32, 32, 3], 5);
+  });
+  afterAll(() => {
+    x.dispose();
     model.dispose();
   });
 
-  it('batch norm in the head: training mode updates its moving statistics and differs from inference mode', () => {
-    const model = buildDeepLabV3Plus(os16(), { ...tiny, dropout: 0, asppDropout: 0 });
-    const bn = model.getLayer('decode.conv2.bn');
-    const x = seededTensor([2, 32, 32, 3], 7);
-    const mean = () => bn.getWeights()[2].dataSync().slice();
-    const m0 = mean();
-    const e = model.predict(x) as tf.Tensor;
-    expect(mean()).toEqual(m0);
-    const t = model.apply(x, { training: true }) as tf.Tensor;
-    expect(Array.from(mean()).some((v, i) => v !== m0[i])).toBe(true);
-    expect(maxAbsDiff(t, e)).toBeGreaterThan(1e-4);
-    tf.dispose([x, e, t]);
-    model.dispose();
+  it('the gradient reaches every trainable weight (ASPP dilations 6/12/18 and the dilated stage 4 included)', () => {
+    const r = seededTensor([2, 32, 32, 5], 6);
+    expect(unreachedWeights(model, () => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, r)) as tf.Scalar)).toEqual([]);
+    r.dispose();
   });
 
   it('frees every intermediate: inference returns the logits only; a training step keeps the tensor count flat', () => {
-    // ResNet-18 keeps the cpu run short; the head is the same.
-    const model = buildDeepLabV3Plus(os16('resnet18'), tiny);
-    const x = seededTensor([1, 32, 32, 3], 8);
     expectNoLeak(() => model.predict(x) as tf.Tensor, { returns: 1, repeats: 2 });
-    const opt = tf.train.sgd(0.01);
-    const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-    const counts: number[] = [];
-    // SGD has no slots: the count after the first step is already the steady one.
-    for (let i = 0; i < 2; i++) {
-      const loss = opt.minimize(() => tf.mean(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, true, vars);
-      loss?.dispose();
-      counts.push(tf.memory().numTensors);
-    }
+    const counts = sgdStepTensorCounts(model, () => tf.mean(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar);
     expect(new Set(counts).size).toBe(1);
-    x.dispose();
-    opt.dispose();
-    model.dispose();
+  });
+
+  it('batch norm in the head: training mode updates its moving statistics and differs from inference mode', () => {
+    // Without dropout, so that only batch norm can make the two modes differ.
+    const plain = buildDeepLabV3Plus(os16Small(), { ...small, dropout: 0, asppDropout: 0 });
+    const modes = batchNormModes(plain, 'decode.conv2.bn', x);
+    expect(modes).toMatchObject({ inferenceKeptStatistics: true, trainingUpdatedStatistics: true });
+    expect(modes.modeDifference).toBeGreaterThan(1e-4);
+    plain.dispose();
   });
 });
 
 describe('serialization', () => {
   it('round-trips through a layers-model JSON (custom layers registered)', async () => {
-    const model = buildDeepLabV3Plus(os16(), tiny);
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+    const loaded = await roundTripLayersModel(shared);
     const x = seededTensor([1, 32, 64, 3], 9);
-    const [a, b] = [model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
+    const [a, b] = [shared.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
     expect(maxAbsDiff(a, b)).toBeLessThan(1e-5);
     tf.dispose([x, a, b]);
-    model.dispose();
     loaded.dispose();
   });
 });

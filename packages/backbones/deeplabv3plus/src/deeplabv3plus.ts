@@ -21,9 +21,8 @@
  * import into a whole DeepLabV3+ by name.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { AdaptiveAvgPool2D, checkInputSize, convUnit, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
+import { AdaptiveAvgPool2D, checkInputSize, classifierHead, convUnit, formatParameterTable, layerSeed, millionsNote, resizeToReference, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
 import { defaultDeepLabV3PlusConfig, resolveDeepLabV3PlusConfig, type DeepLabV3PlusConfig } from './config';
-import { classifier, layerSeed, resizeLike } from './decode-head';
 
 type ST = tfl.SymbolicTensor;
 
@@ -93,16 +92,16 @@ export function buildDeepLabV3Plus(backbone: Backbone, config: Partial<DeepLabV3
   const poolIndex = rates.length + 1;
   let pooled = new AdaptiveAvgPool2D({ bins: [1, 1], name: `decode.aspp.${poolIndex}.pool` }).apply(x) as ST;
   pooled = unit(pooled, `decode.aspp.${poolIndex}.conv`, asppChannels, 1);
-  branches.push(resizeLike(pooled, x, `decode.aspp.${poolIndex}.up`));
+  branches.push(resizeToReference(pooled, x, `decode.aspp.${poolIndex}.up`));
   let aspp = tfl.layers.concatenate({ axis: -1, name: 'decode.aspp.concat' }).apply(branches) as ST;
   aspp = unit(aspp, 'decode.aspp.project', asppChannels, 1);
   if (c.asppDropout > 0) aspp = tfl.layers.dropout({ rate: c.asppDropout, name: 'decode.aspp.dropout' }).apply(aspp) as ST;
 
   const lowLevel = unit(features[c.lowLevelFeature] as ST, 'decode.lowlevel', lowLevelChannels, 1);
-  const up = resizeLike(aspp, lowLevel, 'decode.up');
+  const up = resizeToReference(aspp, lowLevel, 'decode.up');
   let y = tfl.layers.concatenate({ axis: -1, name: 'decode.concat' }).apply([up, lowLevel]) as ST;
   for (let k = 1; k <= c.decoderConvs; k++) y = unit(y, `decode.conv${k}`, decoderChannels, 3);
-  const logits = resizeLike(classifier(y, 'decode', c.numClasses, c.dropout, c.seed), input, 'logits');
+  const logits = resizeToReference(classifierHead(y, 'decode', c.numClasses, c.dropout, c.seed), input, 'logits');
   return tfl.model({ inputs: input, outputs: logits, name: `deeplabv3plus-${backbone.name}` });
 }
 
@@ -131,18 +130,17 @@ export function summarizeDeepLabV3Plus(model: tfl.LayersModel): DeepLabV3PlusSum
 
 /** A printable table of a summary: one row per top-level prefix, then the totals. */
 export function formatDeepLabV3PlusSummary(s: DeepLabV3PlusSummary, title = 'DeepLabV3+'): string {
-  const fmt = (n: number) => n.toLocaleString('en-US').padStart(12);
-  const rows = Object.entries(s.byPrefix)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `  ${k.padEnd(16)}${fmt(n)}`);
-  return [
+  return formatParameterTable(
     `${title}: trainable parameters by prefix`,
-    ...rows,
-    `  ${'backbone'.padEnd(16)}${fmt(s.backbone)}`,
-    `  ${'ASPP'.padEnd(16)}${fmt(s.aspp)}`,
-    `  ${'decoder'.padEnd(16)}${fmt(s.decoder)}`,
-    `  ${'trainable'.padEnd(16)}${fmt(s.trainable)}   (${(s.trainable / 1e6).toFixed(2)}M; ${(s.trainable / 2 ** 20).toFixed(2)} × 2^20)`,
-    `  ${'BN statistics'.padEnd(16)}${fmt(s.bnStatistics)}`,
-    `  ${'total'.padEnd(16)}${fmt(s.total)}`,
-  ].join('\n');
+    s.byPrefix,
+    [
+      { label: 'backbone', count: s.backbone },
+      { label: 'ASPP', count: s.aspp },
+      { label: 'decoder', count: s.decoder },
+      { label: 'trainable', count: s.trainable, note: millionsNote(s.trainable) },
+      { label: 'BN statistics', count: s.bnStatistics },
+      { label: 'total', count: s.total },
+    ],
+    16,
+  );
 }

@@ -6,4 +6,3 @@ export {
   summarizeDeepLabV3Plus,
   type DeepLabV3PlusSummary,
 } from './deeplabv3plus';
-export { ResizeLike } from './decode-head';

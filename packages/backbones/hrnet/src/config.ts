@@ -1,7 +1,7 @@
 /**
  * The configuration of every HRNet model this package builds, with its defaults in one place.
  */
-import type { ResizeMode } from './resize';
+import type { ResizeMode } from '@gpl/core';
 
 export interface HRNetConfig {
   /** Classes of the segmentation head (Cityscapes 19, VOC 21, ADE20K 150). Unused by the bare encoder. */

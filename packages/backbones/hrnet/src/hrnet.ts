@@ -25,21 +25,8 @@
  * `head.concat`, `logits`).
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import {
-  Rng,
-  checkInputSize,
-  convUnit,
-  deriveSeed,
-  scaleWidth,
-  summarizeModel,
-  type Backbone,
-  type FeatureKey,
-  type FeatureMaps,
-  type FeatureSpecs,
-  type ModelSummary,
-} from '@gpl/core';
+import { InputSizeCheck, ResizeLike, addRelu, checkInputSize, convUnit, formatParameterTable, layerSeed, scaleWidth, summarizeModel, type Backbone, type FeatureKey, type FeatureMaps, type FeatureSpecs, type ModelSummary, type ResizeMode } from '@gpl/core';
 import { defaultHRNetConfig, resolveHRNetConfig, type HRNetConfig } from './config';
-import { InputSizeCheck, ResizeLike, type ResizeMode } from './resize';
 
 /** One stage: how many modules, blocks in each branch, channels of each branch. */
 export interface HRNetStageSpec {
@@ -117,18 +104,8 @@ interface BuildContext {
 
 type ST = tfl.SymbolicTensor;
 
-/** Seed of one layer, from the model seed and the layer name: independent of build order. */
-function layerSeed(seed: number, name: string): number {
-  return deriveSeed(new Rng(seed).fork(name));
-}
-
 function conv(x: ST, ctx: BuildContext, name: string, filters: number, kernelSize: number, strides = 1, relu = true): ST {
   return convUnit(x, { name, filters, kernelSize, strides, relu, seed: layerSeed(ctx.seed, name), bnMomentum: ctx.bnMomentum });
-}
-
-function addRelu(terms: ST[], name: string): ST {
-  const sum = tfl.layers.add({ name: `${name}.add` }).apply(terms) as ST;
-  return tfl.layers.reLU({ name: `${name}.relu` }).apply(sum) as ST;
 }
 
 /** 1×1 conv + BN on the residual path when the block changes the width. */
@@ -254,7 +231,7 @@ export class HRNet implements Backbone {
     const ctx = this.ctx;
     const [, h, w] = input.shape;
     if (h != null && w != null) checkInputSize('@gpl/hrnet', h, w, this.sizeDivisor);
-    let x = new InputSizeCheck({ name: 'input_check', divisor: this.sizeDivisor }).apply(input) as ST;
+    let x = new InputSizeCheck({ name: 'input_check', divisor: this.sizeDivisor, packageName: '@gpl/hrnet' }).apply(input) as ST;
     x = conv(x, ctx, 'conv1', this.stemChannels, 3, 2);
     x = conv(x, ctx, 'conv2', this.stemChannels, 3, 2);
 
@@ -366,17 +343,11 @@ export function summarizeHRNet(model: tfl.LayersModel): HRNetSummary {
 
 /** A printable table of a summary: one row per top-level prefix, then the totals. */
 export function formatHRNetSummary(s: HRNetSummary, title = 'HRNet'): string {
-  const fmt = (n: number) => n.toLocaleString('en-US').padStart(12);
-  const rows = Object.entries(s.byPrefix)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `  ${k.padEnd(14)}${fmt(n)}`);
-  return [
-    `${title}: parameters by prefix (trainable)`,
-    ...rows,
-    `  ${'backbone'.padEnd(14)}${fmt(s.backbone)}`,
-    `  ${'head'.padEnd(14)}${fmt(s.head)}`,
-    `  ${'trainable'.padEnd(14)}${fmt(s.trainable)}   (${(s.trainable / 1e6).toFixed(2)}M, as PyTorch counts)`,
-    `  ${'BN statistics'.padEnd(14)}${fmt(s.bnStatistics)}`,
-    `  ${'total'.padEnd(14)}${fmt(s.total)}`,
-  ].join('\n');
+  return formatParameterTable(`${title}: parameters by prefix (trainable)`, s.byPrefix, [
+    { label: 'backbone', count: s.backbone },
+    { label: 'head', count: s.head },
+    { label: 'trainable', count: s.trainable, note: `${(s.trainable / 1e6).toFixed(2)}M, as PyTorch counts` },
+    { label: 'BN statistics', count: s.bnStatistics },
+    { label: 'total', count: s.total },
+  ]);
 }

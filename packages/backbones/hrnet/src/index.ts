@@ -13,5 +13,7 @@ export {
   type HRNetStages,
   type HRNetSummary,
 } from './hrnet';
-export { resizeLikeTorch, type ResizeMode } from './resize';
-export { loadBackboneWeights, toPyTorchName, type LoadBackboneWeightsOptions } from './weights';
+// Core's resizing, re-exported because HRNetConfig.fuseUpsample takes a ResizeMode.
+export { resizeLikeTorch, type ResizeMode } from '@gpl/core';
+export { loadBackboneWeights, toPyTorchName } from './weights';
+export type { LoadBackboneWeightsOptions } from '@gpl/core';

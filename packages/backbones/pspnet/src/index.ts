@@ -7,4 +7,3 @@ export {
   summarizePSPNet,
   type PSPNetSummary,
 } from './pspnet';
-export { ResizeLike } from './decode-head';

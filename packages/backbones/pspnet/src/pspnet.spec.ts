@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import { AdaptiveAvgPool2D, installGradientCompleteness, type Backbone } from '@gpl/core';
-import { expectNoLeak, maxAbsDiff, seededTensor } from '@gpl/core/testing';
+import { batchNormModes, expectNoLeak, maxAbsDiff, roundTripLayersModel, seededTensor, sgdStepTensorCounts, unreachedWeights, withZeroInitializers } from '@gpl/core/testing';
 import { createResNet } from '@gpl/resnet';
 import { defaultPSPNetConfig, resolvePSPNetConfig } from './config';
 import { buildPSPNet, formatPSPNetSummary, inferenceModel, splitOutputs, summarizePSPNet } from './pspnet';
@@ -15,6 +15,16 @@ beforeAll(async () => {
 /** The reference encoder at CPU width: dilated ResNetV1c-18, output stride 8. */
 const r18d8 = (seed = 1) => createResNet('resnet18', { outputStride: 8, deepStem: true, widthMultiplier: 0.25, seed });
 const tiny = { numClasses: 5, widthMultiplier: 0.25 } as const;
+
+/**
+ * The any-size PSPNet on `r18d8()` with `tiny`, built once: the shape, layout, inference and
+ * serialization tests read it (training tests use smaller models of their own).
+ */
+let shared: tfl.LayersModel;
+beforeAll(() => {
+  shared = buildPSPNet(r18d8(), tiny);
+});
+afterAll(() => shared.dispose());
 
 /**
  * Trainable parameters of MMSegmentation's PSPHead + FCNHead, from their module lists (not the
@@ -51,7 +61,7 @@ describe('config', () => {
 
 describe('shapes', () => {
   it('dilated ResNet-18 (output stride 8): logits and aux logits at the input size, for 1×64×64 and 2×64×128', () => {
-    const model = buildPSPNet(r18d8(), tiny);
+    const model = shared;
     expect(model.outputNames).toEqual(['logits', 'aux_logits']);
     for (const shape of [[1, 64, 64, 3], [2, 64, 128, 3]]) {
       const x = seededTensor(shape, 1);
@@ -59,7 +69,6 @@ describe('shapes', () => {
       expect(outs.map((t) => t.shape)).toEqual([[...shape.slice(0, 3), 5], [...shape.slice(0, 3), 5]]);
       tf.dispose([x, ...outs]);
     }
-    model.dispose();
   });
 
   it.each([16, 32] as const)('works on any Backbone: ResNet-18 at output stride %i, input 1×64×96', (os) => {
@@ -73,39 +82,37 @@ describe('shapes', () => {
   });
 
   it('a fixed-size model (core ResizeBilinear) computes what the any-size model (ResizeLike) does', () => {
-    const any = buildPSPNet(r18d8(), tiny);
+    const any = shared;
     const fixed = buildPSPNet(r18d8(), { ...tiny, inputSize: [64, 64] });
     expect(fixed.getLayer('logits').getClassName()).toBe('GplResizeBilinear');
-    expect(any.getLayer('logits').getClassName()).toBe('GplPSPNetResizeLike');
+    expect(any.getLayer('logits').getClassName()).toBe('GplResizeLike');
     fixed.setWeights(any.getWeights());
     const x = seededTensor([1, 64, 64, 3], 3);
     const [a, f] = [any.predict(x) as tf.Tensor[], fixed.predict(x) as tf.Tensor[]];
     expect(maxAbsDiff(a[0], f[0])).toBeLessThan(1e-5);
     expect(maxAbsDiff(a[1], f[1])).toBeLessThan(1e-5);
     tf.dispose([x, ...a, ...f]);
-    any.dispose();
     fixed.dispose();
   });
 
   it('the pyramid pools c5 into 1, 2, 3 and 6 bins; the width multiplier scales every head conv', () => {
-    const model = buildPSPNet(r18d8(), tiny);
+    const model = shared;
     expect([0, 1, 2, 3].map((i) => (model.getLayer(`decode.psp.${i}.pool`) as AdaptiveAvgPool2D).bins)).toEqual([[1, 1], [2, 2], [3, 3], [6, 6]]);
     // c5 of ResNet-18 at width 0.25 has 128 channels; branches 512·0.25 = 128; aux 256·0.25 = 64.
     expect(model.getLayer('decode.psp.0.conv').getWeights()[0].shape).toEqual([1, 1, 128, 128]);
     expect(model.getLayer('decode.bottleneck').getWeights()[0].shape).toEqual([3, 3, 128 + 4 * 128, 128]);
     expect(model.getLayer('aux.conv').getWeights()[0].shape).toEqual([3, 3, 64, 64]);
     expect(model.getLayer('decode.cls').getWeights()[0].shape).toEqual([1, 1, 128, 5]);
-    model.dispose();
   });
 
   it('without the auxiliary head: one output, no aux layers; inferenceModel shares the weights of a two-output model', () => {
-    const single = buildPSPNet(r18d8(), { ...tiny, auxHead: false });
+    const single = withZeroInitializers(() => buildPSPNet(r18d8(), { ...tiny, auxHead: false })); // structure only
     expect(single.outputs.length).toBe(1);
     expect(single.layers.some((l) => l.name.startsWith('aux.'))).toBe(false);
     expect(inferenceModel(single)).toBe(single);
     single.dispose();
 
-    const model = buildPSPNet(r18d8(), tiny);
+    const model = shared;
     const infer = inferenceModel(model);
     expect(infer.outputs.length).toBe(1);
     expect(infer.getLayer('decode.cls')).toBe(model.getLayer('decode.cls'));
@@ -116,14 +123,14 @@ describe('shapes', () => {
     expect(splitOutputs(both).auxLogits).toBe(both[1]);
     expect(splitOutputs(logits)).toEqual({ logits });
     tf.dispose([x, ...both, logits]);
-    model.dispose();
   });
 });
 
+// Counts depend on the structure only: these models are built with zero kernels, not run.
 describe('parameter counts at full width', () => {
   it('PSPNet-R18 (ResNetV1c-18 d8): 24,055,667 without aux = 22.94 × 2^20, the paper\'s 22.9M; 150 classes: 23.0M', () => {
     const backbone = createResNet('resnet18', { outputStride: 8, deepStem: true, widthMultiplier: 1 });
-    const model = buildPSPNet(backbone, { numClasses: 19, widthMultiplier: 1 });
+    const model = withZeroInitializers(() => buildPSPNet(backbone, { numClasses: 19, widthMultiplier: 1 }));
     const s = summarizePSPNet(model);
     const ref = referenceHeads(512, 256, 512, 256, 4, 19);
     expect(s.backbone).toBe(11_195_744); // torchvision resnet18 without fc (11,176,512) + deep stem (19,232)
@@ -135,7 +142,7 @@ describe('parameter counts at full width', () => {
     expect(formatPSPNetSummary(s)).toMatch(/inference\s+24,055,667 {3}\(24\.06M; 22\.94 × 2\^20\)/);
     model.dispose();
 
-    const ade = buildPSPNet(createResNet('resnet18', { outputStride: 8, deepStem: true, widthMultiplier: 1 }), { numClasses: 150, widthMultiplier: 1 });
+    const ade = withZeroInitializers(() => buildPSPNet(createResNet('resnet18', { outputStride: 8, deepStem: true, widthMultiplier: 1 }), { numClasses: 150, widthMultiplier: 1 }));
     const sa = summarizePSPNet(ade);
     expect(sa.inference).toBe(11_195_744 + referenceHeads(512, 256, 512, 256, 4, 150).decode);
     expect((sa.inference / 2 ** 20).toFixed(1)).toBe('23.0'); // Table 6, ADE20K
@@ -144,7 +151,7 @@ describe('parameter counts at full width', () => {
 
   it('MMSegmentation\'s own pspnet_r18-d8 config (channels 128, aux 64) is 12,641,267: not the paper\'s PSPRes18', () => {
     const backbone = createResNet('resnet18', { outputStride: 8, deepStem: true, widthMultiplier: 1 });
-    const model = buildPSPNet(backbone, { numClasses: 19, widthMultiplier: 1, channels: 128, auxChannels: 64 });
+    const model = withZeroInitializers(() => buildPSPNet(backbone, { numClasses: 19, widthMultiplier: 1, channels: 128, auxChannels: 64 }));
     const s = summarizePSPNet(model);
     const ref = referenceHeads(512, 256, 128, 64, 4, 19);
     expect([s.decodeHead, s.auxHead]).toEqual([ref.decode, ref.aux]);
@@ -154,7 +161,7 @@ describe('parameter counts at full width', () => {
   });
 
   it('PSPNet-R50 (ResNetV1c-50 d8) equals MMSegmentation pspnet_r50-d8: 46,610,803 + aux 2,364,691', () => {
-    const model = buildPSPNet(createResNet('resnet50', { outputStride: 8, deepStem: true, widthMultiplier: 1 }), { numClasses: 19, widthMultiplier: 1 });
+    const model = withZeroInitializers(() => buildPSPNet(createResNet('resnet50', { outputStride: 8, deepStem: true, widthMultiplier: 1 }), { numClasses: 19, widthMultiplier: 1 }));
     const s = summarizePSPNet(model);
     const ref = referenceHeads(2048, 1024, 512, 256, 4, 19);
     expect(s.backbone).toBe(23_527_264);
@@ -164,77 +171,60 @@ describe('parameter counts at full width', () => {
   });
 });
 
+// Width 0.125 (encoder planes 8…64, head 64 / 32): on the cpu backend a backward pass costs
+// about in proportion to the number of weights, and none of these checks depends on width.
+const r18d8Small = () => createResNet('resnet18', { outputStride: 8, deepStem: true, widthMultiplier: 0.125, seed: 1 });
+const small = { numClasses: 5, widthMultiplier: 0.125 } as const;
+
 describe('training', () => {
-  it('the gradient of main + 0.4·aux loss reaches every trainable weight of encoder and both heads', () => {
-    const model = buildPSPNet(r18d8(), { ...tiny, inputSize: [32, 32] });
-    const x = seededTensor([2, 32, 32, 3], 5);
-    const r = seededTensor([2, 32, 32, 5], 6);
-    const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-    const { value, grads } = tf.variableGrads(() => {
-      const { logits, auxLogits } = splitOutputs(model.apply(x, { training: true }) as tf.Tensor[]);
-      return tf.add(tf.sum(tf.mul(logits, r)), tf.mul(0.4, tf.sum(tf.mul(auxLogits!, r)))) as tf.Scalar;
-    }, vars);
-    const dead = Object.entries(grads)
-      .filter(([, g]) => tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]) === 0)
-      .map(([k]) => k);
-    expect(Object.keys(grads).length).toBe(vars.length);
-    expect(dead).toEqual([]);
-    tf.dispose([x, r, value, ...Object.values(grads)]);
+  let model: tfl.LayersModel;
+  let x: tf.Tensor;
+  beforeAll(() => {
+    model = buildPSPNet(r18d8Small(), small);
+    x = seededTensor([2, 32, 32, 3], 5);
+  });
+  afterAll(() => {
+    x.dispose();
     model.dispose();
   });
 
-  it('batch norm in the head: training mode updates its moving statistics, inference mode reads them', () => {
-    const model = buildPSPNet(r18d8(), { ...tiny, dropout: 0 });
-    const bn = model.getLayer('decode.bottleneck.bn');
-    const x = seededTensor([2, 32, 32, 3], 7);
-    const mean = () => bn.getWeights()[2].dataSync().slice();
-    const m0 = mean();
-    const e1 = model.predict(x) as tf.Tensor[];
-    expect(mean()).toEqual(m0);
-    const t = model.apply(x, { training: true }) as tf.Tensor[];
-    expect(Array.from(mean()).some((v, i) => v !== m0[i])).toBe(true);
-    expect(maxAbsDiff(t[0], e1[0])).toBeGreaterThan(1e-4);
-    tf.dispose([x, ...e1, ...t]);
-    model.dispose();
+  it('the gradient of main + 0.4·aux loss reaches every trainable weight of encoder and both heads', () => {
+    const r = seededTensor([2, 32, 32, 5], 6);
+    const unreached = unreachedWeights(model, () => {
+      const { logits, auxLogits } = splitOutputs(model.apply(x, { training: true }) as tf.Tensor[]);
+      return tf.add(tf.sum(tf.mul(logits, r)), tf.mul(0.4, tf.sum(tf.mul(auxLogits!, r)))) as tf.Scalar;
+    });
+    expect(unreached).toEqual([]);
+    r.dispose();
   });
 
   it('frees every intermediate: inference returns its two outputs only; a training step keeps the tensor count flat', () => {
-    const model = buildPSPNet(r18d8(), tiny);
-    const x = seededTensor([1, 32, 32, 3], 8);
     expectNoLeak(() => model.predict(x) as tf.Tensor[], { returns: 2, repeats: 2 });
-    const opt = tf.train.sgd(0.01);
-    const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-    const counts: number[] = [];
-    // SGD has no slots: the count after the first step is already the steady one.
-    for (let i = 0; i < 2; i++) {
-      const loss = opt.minimize(() => {
-        const { logits, auxLogits } = splitOutputs(model.apply(x, { training: true }) as tf.Tensor[]);
-        return tf.add(tf.mean(tf.square(logits)), tf.mean(tf.square(auxLogits!))) as tf.Scalar;
-      }, true, vars);
-      loss?.dispose();
-      counts.push(tf.memory().numTensors);
-    }
+    const counts = sgdStepTensorCounts(model, () => {
+      const { logits, auxLogits } = splitOutputs(model.apply(x, { training: true }) as tf.Tensor[]);
+      return tf.add(tf.mean(tf.square(logits)), tf.mean(tf.square(auxLogits!))) as tf.Scalar;
+    });
     expect(new Set(counts).size).toBe(1);
-    x.dispose();
-    opt.dispose();
-    model.dispose();
+  });
+
+  it('batch norm in the head: training mode updates its moving statistics, inference mode reads them', () => {
+    // Without dropout, so that only batch norm can make the two modes differ.
+    const plain = buildPSPNet(r18d8Small(), { ...small, dropout: 0 });
+    const modes = batchNormModes(plain, 'decode.bottleneck.bn', x);
+    expect(modes).toMatchObject({ inferenceKeptStatistics: true, trainingUpdatedStatistics: true });
+    expect(modes.modeDifference).toBeGreaterThan(1e-4);
+    plain.dispose();
   });
 });
 
 describe('serialization', () => {
   it('round-trips through a layers-model JSON (custom layers registered)', async () => {
-    const model = buildPSPNet(r18d8(), tiny);
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+    const loaded = await roundTripLayersModel(shared);
     const x = seededTensor([1, 32, 64, 3], 9);
-    const [a, b] = [model.predict(x) as tf.Tensor[], loaded.predict(x) as tf.Tensor[]];
+    const [a, b] = [shared.predict(x) as tf.Tensor[], loaded.predict(x) as tf.Tensor[]];
     expect(maxAbsDiff(a[0], b[0])).toBeLessThan(1e-5);
+    expect(maxAbsDiff(a[1], b[1])).toBeLessThan(1e-5);
     tf.dispose([x, ...a, ...b]);
-    model.dispose();
     loaded.dispose();
   });
 });

@@ -15,9 +15,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { AdaptiveAvgPool2D, checkInputSize, convUnit, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
+import { AdaptiveAvgPool2D, checkInputSize, classifierHead, convUnit, formatParameterTable, layerSeed, millionsNote, resizeToReference, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
 import { defaultPSPNetConfig, resolvePSPNetConfig, type PSPNetConfig } from './config';
-import { classifier, layerSeed, resizeLike } from './decode-head';
 
 type ST = tfl.SymbolicTensor;
 
@@ -67,15 +66,15 @@ export function buildPSPNet(backbone: Backbone, config: Partial<PSPNetConfig> = 
   const branches = c.poolScales.map((bins, i) => {
     let y = new AdaptiveAvgPool2D({ bins: [bins, bins], name: `decode.psp.${i}.pool` }).apply(x) as ST;
     y = unit(y, `decode.psp.${i}.conv`, channels, 1);
-    return resizeLike(y, x, `decode.psp.${i}.up`);
+    return resizeToReference(y, x, `decode.psp.${i}.up`);
   });
   const concat = tfl.layers.concatenate({ axis: -1, name: 'decode.concat' }).apply([x, ...branches]) as ST;
   const bottleneck = unit(concat, 'decode.bottleneck', channels, 3);
-  const logits = resizeLike(classifier(bottleneck, 'decode', c.numClasses, c.dropout, c.seed), input, 'logits');
+  const logits = resizeToReference(classifierHead(bottleneck, 'decode', c.numClasses, c.dropout, c.seed), input, 'logits');
   if (!c.auxHead) return tfl.model({ inputs: input, outputs: logits, name: `pspnet-${backbone.name}` });
 
   const aux = unit(features[c.auxFeature] as ST, 'aux.conv', auxChannels, 3);
-  const auxLogits = resizeLike(classifier(aux, 'aux', c.numClasses, c.dropout, c.seed), input, 'aux_logits');
+  const auxLogits = resizeToReference(classifierHead(aux, 'aux', c.numClasses, c.dropout, c.seed), input, 'aux_logits');
   return tfl.model({ inputs: input, outputs: [logits, auxLogits], name: `pspnet-${backbone.name}` });
 }
 
@@ -122,19 +121,18 @@ export function summarizePSPNet(model: tfl.LayersModel): PSPNetSummary {
 
 /** A printable table of a summary: one row per top-level prefix, then the totals. */
 export function formatPSPNetSummary(s: PSPNetSummary, title = 'PSPNet'): string {
-  const fmt = (n: number) => n.toLocaleString('en-US').padStart(12);
-  const rows = Object.entries(s.byPrefix)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `  ${k.padEnd(16)}${fmt(n)}`);
-  return [
+  return formatParameterTable(
     `${title}: trainable parameters by prefix`,
-    ...rows,
-    `  ${'backbone'.padEnd(16)}${fmt(s.backbone)}`,
-    `  ${'decode head'.padEnd(16)}${fmt(s.decodeHead)}`,
-    `  ${'aux head'.padEnd(16)}${fmt(s.auxHead)}`,
-    `  ${'inference'.padEnd(16)}${fmt(s.inference)}   (${(s.inference / 1e6).toFixed(2)}M; ${(s.inference / 2 ** 20).toFixed(2)} × 2^20)`,
-    `  ${'trainable'.padEnd(16)}${fmt(s.trainable)}`,
-    `  ${'BN statistics'.padEnd(16)}${fmt(s.bnStatistics)}`,
-    `  ${'total'.padEnd(16)}${fmt(s.total)}`,
-  ].join('\n');
+    s.byPrefix,
+    [
+      { label: 'backbone', count: s.backbone },
+      { label: 'decode head', count: s.decodeHead },
+      { label: 'aux head', count: s.auxHead },
+      { label: 'inference', count: s.inference, note: millionsNote(s.inference) },
+      { label: 'trainable', count: s.trainable },
+      { label: 'BN statistics', count: s.bnStatistics },
+      { label: 'total', count: s.total },
+    ],
+    16,
+  );
 }

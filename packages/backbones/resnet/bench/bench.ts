@@ -1,131 +1,49 @@
 /**
  * resnet:bench — forward and training-step time of the ResNet encoders at 2×128×256, at full
  * width and at the CPU default width, on the backend @gpl/core picks (or --backend).
- * Prints a table and writes bench-results/resnet.json.
- *
- * Each model runs in a child process of its own: the wasm heap (at most 4 GB) never shrinks, so
- * models measured one after another in one process would inherit each other's fragmentation, and
- * a model that does not fit aborts its process. Such a model is reported, not fatal.
+ * Prints a table and writes bench-results/resnet.json. Each model runs in a child process of
+ * its own (see `runModelGrid`); a model that does not fit in the wasm heap is reported, not fatal.
  *
  * Flags: --backend auto|wasm|cpu|tensorflow, --reps N (timed runs after one warm-up, default 2),
  * --models resnet18-d32,resnet50-d8,… (default: every variant at output stride 32 and 8),
  * --widths 1,0.25.
  */
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { formatBackendReport, initBackend, parseBackendPreference } from '@gpl/core';
+import { benchListFlag, benchNumberFlag, runModelBench, timeForwardAndStep, timedRowColumns, type TimedRow } from '@gpl/core/bench';
+import { trainableVariables } from '@gpl/core/testing';
 import { RESNET_NAMES, buildResNetModel, createResNet, defaultResNetConfig, summarizeResNet, type OutputStride, type ResNetName } from '@gpl/resnet';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
 const INPUT: [number, number, number, number] = [2, 128, 256, 3];
-const reps = Number(flag('reps', '2'));
-const backendFlag = flag('backend', 'auto');
+const reps = benchNumberFlag('reps', 2);
 
-interface Row {
-  model: string;
-  width: number;
-  parameters?: number;
-  forwardSeconds?: number;
-  trainStepSeconds?: number;
-  /** Why the model could not be measured (e.g. it does not fit in the wasm heap). */
-  error?: string;
-}
-
-/** Median seconds of `reps` runs after one warm-up (kernel setup, optimizer slots). */
-async function time(run: () => Promise<void>): Promise<number> {
-  await run();
-  const samples: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await run();
-    samples.push((performance.now() - t0) / 1000);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
-
-/** One model at one width, in this process. */
-async function measure(key: string, width: number): Promise<Row> {
+/** One model ('resnet50-d8': variant and output stride) at one width. */
+async function measure(key: string, width: number): Promise<TimedRow> {
   const m = /^(resnet\d+)-d(8|16|32)$/.exec(key);
   if (!m || !RESNET_NAMES.includes(m[1] as ResNetName)) throw new RangeError(`resnet:bench: unknown model '${key}' (e.g. resnet50-d8).`);
   const backbone = createResNet(m[1] as ResNetName, { widthMultiplier: width, outputStride: Number(m[2]) as OutputStride });
   const model = buildResNetModel(backbone);
   const x = tf.randomNormal(INPUT);
-  const opt = tf.train.momentum(0.01, 0.9);
-  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   try {
-    const forwardSeconds = await time(async () => {
-      const maps = model.predict(x) as tf.Tensor[];
-      await maps[4].data();
-      tf.dispose(maps);
+    const times = await timeForwardAndStep({
+      forward: () => model.predict(x) as tf.Tensor[],
+      // A stand-in loss on c5 (an encoder has no head); batch norm in training mode.
+      loss: () => tf.mean(tf.square((model.apply(x, { training: true }) as tf.Tensor[])[4])) as tf.Scalar,
+      variables: trainableVariables(model),
+      timing: { reps },
     });
-    // Training step: a stand-in loss on c5 (an encoder has no head); batch norm in training mode.
-    const trainStepSeconds = await time(async () => {
-      const loss = opt.minimize(() => tf.mean(tf.square((model.apply(x, { training: true }) as tf.Tensor[])[4])) as tf.Scalar, true, vars);
-      await loss!.data();
-      loss!.dispose();
-    });
-    return { model: backbone.name, width, parameters: summarizeResNet(model).trainable, forwardSeconds, trainStepSeconds };
+    return { model: backbone.name, width, parameters: summarizeResNet(model).trainable, ...times };
   } finally {
-    tf.dispose(x);
-    opt.dispose();
+    x.dispose();
     model.dispose();
   }
 }
 
-/** Runs `measure` in a child process and reads its row, or the reason it failed. */
-function measureIsolated(key: string, width: number): Row {
-  const args = [...process.execArgv, __filename, '--one', key, '--width', String(width), '--backend', backendFlag, '--reps', String(reps)];
-  const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  const line = child.stdout.split('\n').find((l) => l.startsWith('ROW '));
-  if (child.status === 0 && line) return JSON.parse(line.slice(4)) as Row;
-  const out = `${child.stderr}\n${child.stdout}`;
-  const oom = /Aborted\(\)|memory access out of bounds|Cannot allocate|out of memory/i.test(out);
-  const last = out.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at ')).pop() ?? `exit code ${child.status}`;
-  return { model: key, width, error: oom ? 'out of wasm memory (4 GB heap)' : last };
-}
-
-function formatRow(r: Row): string {
-  const head = `${r.model.padEnd(18)}${String(r.width).padStart(6)}`;
-  if (r.error) return `${head}   ${r.error}`;
-  return `${head}${r.parameters!.toLocaleString('en-US').padStart(13)}${(r.forwardSeconds! * 1000).toFixed(0).padStart(12)}${(r.trainStepSeconds! * 1000).toFixed(0).padStart(12)}`;
-}
-
-async function main(): Promise<void> {
-  const report = await initBackend({ prefer: parseBackendPreference(backendFlag, '--backend') });
-  if (process.argv.includes('--one')) {
-    const row = await measure(flag('one', ''), Number(flag('width', '1')));
-    console.log(`ROW ${JSON.stringify(row)}`);
-    return;
-  }
-  const widths = flag('widths', `1,${defaultResNetConfig.widthMultiplier}`).split(',').map(Number);
-  const models = flag('models', RESNET_NAMES.flatMap((n) => [`${n}-d32`, `${n}-d8`]).join(',')).split(',');
-  console.log(`backend: ${formatBackendReport(report)}`);
-  console.log(`input ${INPUT.join('×')}, median of ${reps} runs after one warm-up, one process per model\n`);
-  console.log(`${'model'.padEnd(18)}${'width'.padStart(6)}${'params'.padStart(13)}${'forward ms'.padStart(12)}${'train ms'.padStart(12)}`);
-  const rows: Row[] = [];
-  for (const width of widths) {
-    for (const key of models) {
-      const r = measureIsolated(key, width);
-      rows.push(r);
-      console.log(formatRow(r));
-    }
-  }
-  const out = path.resolve(__dirname, '../../../../bench-results/resnet.json');
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  const tmp = `${out}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify({ date: new Date().toISOString(), backend: formatBackendReport(report), input: INPUT, reps, rows }, null, 2));
-  fs.renameSync(tmp, out);
-  console.log(`\nwrote ${out}`);
-}
-
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
+void runModelBench<TimedRow>({
+  name: 'resnet',
+  intro: [`input ${INPUT.join('×')}, median of ${reps} runs after one warm-up, one process per model`],
+  columns: timedRowColumns(18),
+  models: benchListFlag('models', RESNET_NAMES.flatMap((n) => [`${n}-d32`, `${n}-d8`])),
+  widths: benchListFlag('widths', ['1', String(defaultResNetConfig.widthMultiplier)]).map(Number),
+  measure,
+  results: { input: INPUT, reps },
 });

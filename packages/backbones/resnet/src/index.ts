@@ -17,5 +17,5 @@ export {
   type ResNetSummary,
   type ResNetVariant,
 } from './resnet';
-export { InputSizeCheck, type InputSizeCheckArgs } from './input-check';
-export { loadBackboneWeights, toPyTorchName, type LoadBackboneWeightsOptions } from './weights';
+export { loadBackboneWeights, toPyTorchName } from './weights';
+export type { LoadBackboneWeightsOptions } from '@gpl/core';

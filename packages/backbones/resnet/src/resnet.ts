@@ -21,21 +21,8 @@
  * `layer<s>.<b>.add`, `layer<s>.<b>.relu`.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import {
-  Rng,
-  checkInputSize,
-  convUnit,
-  deriveSeed,
-  scaleWidth,
-  summarizeModel,
-  type Backbone,
-  type FeatureKey,
-  type FeatureMaps,
-  type FeatureSpecs,
-  type ModelSummary,
-} from '@gpl/core';
+import { InputSizeCheck, addRelu, checkInputSize, convUnit, formatParameterTable, layerSeed, scaleWidth, summarizeModel, type Backbone, type FeatureKey, type FeatureMaps, type FeatureSpecs, type ModelSummary } from '@gpl/core';
 import { defaultResNetConfig, resolveResNetConfig, type OutputStride, type ResNetConfig } from './config';
-import { InputSizeCheck } from './input-check';
 
 export type BlockKind = 'basic' | 'bottleneck';
 
@@ -87,11 +74,6 @@ interface BuildContext {
   readonly bnMomentum: number;
 }
 
-/** Seed of one layer, from the model seed and the layer name: independent of build order. */
-export function layerSeed(seed: number, name: string): number {
-  return deriveSeed(new Rng(seed).fork(name));
-}
-
 function conv(x: ST, ctx: BuildContext, name: string, filters: number, kernelSize: number, o: { strides?: number; dilation?: number; relu?: boolean } = {}): ST {
   return convUnit(x, {
     name,
@@ -103,11 +85,6 @@ function conv(x: ST, ctx: BuildContext, name: string, filters: number, kernelSiz
     seed: layerSeed(ctx.seed, name),
     bnMomentum: ctx.bnMomentum,
   });
-}
-
-function addRelu(terms: ST[], name: string): ST {
-  const sum = tfl.layers.add({ name: `${name}.add` }).apply(terms) as ST;
-  return tfl.layers.reLU({ name: `${name}.relu` }).apply(sum) as ST;
 }
 
 /** Identity, or a 1×1 (strided) conv + BN when the block changes resolution or width. */
@@ -203,7 +180,7 @@ export class ResNet implements Backbone {
     const ctx: BuildContext = { seed: c.seed, bnMomentum: c.bnMomentum };
     const [, h, w] = input.shape;
     if (h != null && w != null) checkInputSize('@gpl/resnet', h, w, this.sizeDivisor);
-    let x = new InputSizeCheck({ name: 'input_check', divisor: this.sizeDivisor }).apply(input) as ST;
+    let x = new InputSizeCheck({ name: 'input_check', divisor: this.sizeDivisor, packageName: '@gpl/resnet' }).apply(input) as ST;
     if (c.deepStem) {
       const [a, b, d] = this.stemChannels;
       x = conv(x, ctx, 'stem.0', a, 3, { strides: 2 });
@@ -291,17 +268,11 @@ export function summarizeResNet(model: tfl.LayersModel): ResNetSummary {
 
 /** A printable table of a summary: one row per top-level prefix, then the totals. */
 export function formatResNetSummary(s: ResNetSummary, title = 'ResNet'): string {
-  const fmt = (n: number) => n.toLocaleString('en-US').padStart(12);
-  const rows = Object.entries(s.byPrefix)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `  ${k.padEnd(14)}${fmt(n)}`);
-  return [
-    `${title}: trainable parameters by prefix`,
-    ...rows,
-    `  ${'backbone'.padEnd(14)}${fmt(s.backbone)}`,
-    `  ${'head'.padEnd(14)}${fmt(s.head)}`,
-    `  ${'trainable'.padEnd(14)}${fmt(s.trainable)}   (${(s.trainable / 1e6).toFixed(2)}M, as PyTorch counts)`,
-    `  ${'BN statistics'.padEnd(14)}${fmt(s.bnStatistics)}`,
-    `  ${'total'.padEnd(14)}${fmt(s.total)}`,
-  ].join('\n');
+  return formatParameterTable(`${title}: trainable parameters by prefix`, s.byPrefix, [
+    { label: 'backbone', count: s.backbone },
+    { label: 'head', count: s.head },
+    { label: 'trainable', count: s.trainable, note: `${(s.trainable / 1e6).toFixed(2)}M, as PyTorch counts` },
+    { label: 'BN statistics', count: s.bnStatistics },
+    { label: 'total', count: s.total },
+  ]);
 }

@@ -1,36 +1,37 @@
 /**
- * Resizing as the PyTorch references do it, with gradients on every backend.
+ * Resizing as the PyTorch references do it (`F.interpolate`), with gradients on every backend,
+ * and the layer that resizes one tensor to the spatial size of another.
  *
- * HRNet upsamples in two places: inside every fuse layer (a lower-resolution branch brought
- * to a higher one) and in the segmentation head (branches 2–4 to branch 1, logits to the
- * input). The target size is always that of another tensor, so the layer here takes that
- * tensor as a second input and works for any input size, fixed or not.
+ * Models built for any input size only learn a target size when they run: HRNet's fuse layers
+ * bring a low-resolution branch to a higher one, decode heads bring logits back to the image.
+ * `ResizeLike` takes the tensor whose size it copies as a second input, so the same layer
+ * serves fixed and unknown sizes.
  *
  * Why not `tf.image.resizeBilinear(x, size, false)`: with `alignCorners = false` it maps
  * output pixel o to input o·in/out (TensorFlow 1's legacy rule), while PyTorch maps it to
- * (o + 0.5)·in/out − 0.5 (half-pixel centres). For a 4× upsample that shifts the result by
+ * (o + 0.5)·in/out − 0.5 (half-pixel centres); for a 4× upsample that shifts the result by
  * 1.5 output pixels. tfjs does have `halfPixelCenters`, but its ResizeBilinearGrad kernels
  * (cpu and wasm) ignore that flag, so the gradient would belong to a different function.
- * Half-pixel upsampling by an integer factor is therefore written here with slices, broadcasting
- * multiplies and a reshape, which differentiate exactly on every backend. With
+ * Half-pixel upsampling by an integer factor is therefore written here with slices,
+ * broadcasting multiplies and a reshape, which differentiate exactly on every backend. With
  * `alignCorners = true` tfjs and PyTorch agree, and the native kernel is used.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkInputSize } from '@gpl/core';
 
 type Kwargs = Record<string, unknown>;
 
 /** Interpolation of a resize: PyTorch's `mode`. */
 export type ResizeMode = 'bilinear' | 'nearest';
+const RESIZE_MODES: readonly ResizeMode[] = ['bilinear', 'nearest'];
 
-/** The input rows (or columns) a size divides into, or throws naming the sizes. */
+/** The upsampling factor from one size to another, or throws naming both sizes. */
 function integerFactor(from: number, to: number, what: string): number {
   const s = to / from;
   if (!Number.isInteger(s) || s < 1) {
     throw new RangeError(
-      `[@gpl/hrnet] resize: ${what} ${from} → ${to} is not an integer upsampling factor; ` +
-        'HRNet branch sizes divide evenly when the input size is a multiple of 32.',
+      `[@gpl/core] resizeLikeTorch: ${what} ${from} → ${to} is not an integer upsampling factor, which half-pixel ` +
+        '(alignCorners false) and nearest resizing need; give the model an input size that is a multiple of its size divisor.',
     );
   }
   return s;
@@ -46,10 +47,11 @@ function sliceAxis(x: tf.Tensor4D, axis: 1 | 2, start: number, length: number): 
 }
 
 /**
- * Upsamples one spatial axis by an integer factor s. Output row s·i + r reads input row
- * i + d_r with d_r = (2r + 1 − s) / 2s, i.e. PyTorch's half-pixel source (o + 0.5)/s − 0.5,
- * so it is a fixed blend of rows i − 1, i and i + 1; beyond the border the border row itself
- * is read, which is PyTorch's clamping. 'nearest' repeats each row s times (floor(o / s)).
+ * Upsamples one spatial axis of x [N, H, W, C] by an integer factor s. Output row s·i + r reads
+ * input row i + d_r with d_r = (2r + 1 − s) / 2s, i.e. PyTorch's half-pixel source
+ * (o + 0.5)/s − 0.5, so it is a fixed blend of rows i − 1, i and i + 1; beyond the border the
+ * border row itself is read, which is PyTorch's clamping. 'nearest' repeats each row s times
+ * (floor(o / s)).
  *
  * The blend is written as broadcasting multiplies into an [.., n, s, ..] tensor reshaped to
  * [.., n·s, ..]. Its gradient is then a multiply and a sum over the s axis; interleaving with
@@ -63,8 +65,7 @@ function upsampleAxis(x: tf.Tensor4D, axis: 1 | 2, s: number, mode: ResizeMode):
   shape[axis] = n * s;
   const phaseShape = [1, 1, 1, 1, 1];
   phaseShape[axis + 1] = s;
-  const weights = (w: number[]) => tf.tensor(w, phaseShape);
-  const spread = (t: tf.Tensor4D, w: number[]) => tf.mul(tf.expandDims(t, axis + 1), weights(w));
+  const spread = (t: tf.Tensor4D, w: number[]) => tf.mul(tf.expandDims(t, axis + 1), tf.tensor(w, phaseShape));
   if (mode === 'nearest') return tf.reshape(spread(x, new Array<number>(s).fill(1)), shape);
   const d = Array.from({ length: s }, (_, r) => (2 * r + 1 - s) / (2 * s));
   const prev = n > 1 ? tf.concat([sliceAxis(x, axis, 0, 1), sliceAxis(x, axis, 0, n - 1)], axis) : x;
@@ -78,9 +79,11 @@ function upsampleAxis(x: tf.Tensor4D, axis: 1 | 2, s: number, mode: ResizeMode):
 }
 
 /**
- * Resizes NHWC features to `size` [height, width] as PyTorch's `F.interpolate` does:
- * 'bilinear' with `alignCorners` true or false, or 'nearest'. Without corner alignment the
- * size must be an integer multiple of the input size (HRNet only upsamples by 2^k).
+ * Resizes x [N, H, W, C] to [N, size[0], size[1], C] as PyTorch's `F.interpolate` does:
+ * 'bilinear' with `alignCorners` true (any size) or false (half-pixel centres), or 'nearest'
+ * (which has no corner option). Without corner alignment the size must be an integer multiple
+ * of the input size (HRNet and the decode heads only upsample by 2^k). Returns a new tensor
+ * (a copy when the size already matches).
  */
 export function resizeLikeTorch(x: tf.Tensor4D, size: readonly [number, number], mode: ResizeMode, alignCorners: boolean): tf.Tensor4D {
   return tf.tidy(() => {
@@ -93,19 +96,19 @@ export function resizeLikeTorch(x: tf.Tensor4D, size: readonly [number, number],
   });
 }
 
-interface LayerArgs {
+export interface ResizeLikeArgs {
   readonly name?: string;
   readonly trainable?: boolean;
-}
-
-export interface ResizeLikeArgs extends LayerArgs {
+  /** PyTorch `mode`. */
   readonly mode: ResizeMode;
+  /** PyTorch `align_corners` (bilinear only; 'nearest' ignores it). */
   readonly alignCorners: boolean;
 }
 
 /**
- * Two inputs [x, reference]: resizes x to the spatial size of `reference` (whose values are
- * not read). The counterpart of `F.interpolate(x, size=ref.shape[2:])` in the references.
+ * Two inputs [x, reference]: resizes x [N, h, w, C] to [N, H, W, C], the spatial size of
+ * `reference` [N, H, W, *] (whose values are not read), with `resizeLikeTorch`. The
+ * counterpart of `F.interpolate(x, size=ref.shape[2:], mode, align_corners)` in the references.
  */
 export class ResizeLike extends tfl.layers.Layer {
   static readonly className = 'GplResizeLike';
@@ -114,6 +117,12 @@ export class ResizeLike extends tfl.layers.Layer {
 
   constructor(args: ResizeLikeArgs) {
     super(args);
+    if (!RESIZE_MODES.includes(args.mode)) {
+      throw new RangeError(`[@gpl/core] ResizeLike: mode must be 'bilinear' or 'nearest', received ${JSON.stringify(args.mode)}.`);
+    }
+    if (typeof args.alignCorners !== 'boolean') {
+      throw new TypeError(`[@gpl/core] ResizeLike: alignCorners must be a boolean, received ${JSON.stringify(args.alignCorners)}.`);
+    }
     this.mode = args.mode;
     this.alignCorners = args.alignCorners;
   }
@@ -133,39 +142,3 @@ export class ResizeLike extends tfl.layers.Layer {
   }
 }
 tf.serialization.registerClass(ResizeLike);
-
-export interface InputSizeCheckArgs extends LayerArgs {
-  /** Height and width must be multiples of this. */
-  readonly divisor: number;
-}
-
-/**
- * Identity on the image that throws, naming the nearest valid size, when height or width is
- * not a multiple of `divisor`. Models built for any input size check it here, when they run.
- */
-export class InputSizeCheck extends tfl.layers.Layer {
-  static readonly className = 'GplInputSizeCheck';
-  readonly divisor: number;
-
-  constructor(args: InputSizeCheckArgs) {
-    super(args);
-    this.divisor = args.divisor;
-  }
-
-  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
-    return inputShape as tfl.Shape;
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
-    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-    checkInputSize('@gpl/hrnet', x.shape[1], x.shape[2], this.divisor);
-    // A new handle on the same data (no copy): a layer must not return its input tensor,
-    // which the model executor would otherwise treat as an intermediate and dispose.
-    return tf.clone(x);
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), divisor: this.divisor };
-  }
-}
-tf.serialization.registerClass(InputSizeCheck);

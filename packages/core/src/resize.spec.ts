@@ -1,9 +1,10 @@
+import './setup';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import '@tensorflow/tfjs-backend-cpu';
-import { installGradientCompleteness } from '@gpl/core';
-import { checkGradients, expectNoLeak, maxAbsDiff, seededTensor } from '@gpl/core/testing';
-import { ResizeLike, InputSizeCheck, resizeLikeTorch } from './resize';
+import { installGradientCompleteness } from './gradients';
+import { InputSizeCheck } from './layers';
+import { ResizeLike, resizeLikeTorch, type ResizeMode } from './resize';
+import { checkGradients, expectNoLeak, maxAbsDiff, roundTripLayersModel, seededTensor } from './testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -98,16 +99,49 @@ describe('ResizeLike and InputSizeCheck layers', () => {
     tf.dispose([x, r, y]);
   });
 
-  it('InputSizeCheck passes multiples of the divisor through and names the fix otherwise', () => {
+  it.each([
+    ['bilinear', false],
+    ['bilinear', true],
+    ['nearest', false],
+  ] as const)('ResizeLike (%s, alignCorners %s) computes resizeLikeTorch and keeps its settings through model JSON', async (mode, alignCorners) => {
+    const a = tfl.input({ shape: [null, null, 2] });
+    const ref = tfl.input({ shape: [null, null, 1] });
+    const model = tfl.model({ inputs: [a, ref], outputs: new ResizeLike({ mode, alignCorners }).apply([a, ref]) as tfl.SymbolicTensor });
+    const loaded = await roundTripLayersModel(model);
+    expect(loaded.layers[2].getClassName()).toBe('GplResizeLike');
+    expect(loaded.layers[2].getConfig()).toMatchObject({ mode, alignCorners });
+    const x = seededTensor([1, 3, 2, 2], 5) as tf.Tensor4D;
+    const r = tf.zeros([1, 12, 8, 1]);
+    const expected = resizeLikeTorch(x, [12, 8], mode, alignCorners);
+    const y = loaded.predict([x, r]) as tf.Tensor;
+    expect(maxAbsDiff(y, expected)).toBe(0);
+    tf.dispose([x, r, expected, y]);
+  });
+
+  it('ResizeLike refuses an unknown mode or a non-boolean alignCorners', () => {
+    expect(() => new ResizeLike({ mode: 'bicubic' as ResizeMode, alignCorners: false })).toThrow(/mode must be 'bilinear' or 'nearest', received "bicubic"/);
+    expect(() => new ResizeLike({ mode: 'nearest', alignCorners: undefined as unknown as boolean })).toThrow(TypeError);
+  });
+
+  it('InputSizeCheck passes multiples of the divisor through and names the package and the fix otherwise, also after model JSON', async () => {
     const input = tfl.input({ shape: [null, null, 3] });
-    const model = tfl.model({ inputs: input, outputs: new InputSizeCheck({ divisor: 32 }).apply(input) as tfl.SymbolicTensor });
+    const model = tfl.model({ inputs: input, outputs: new InputSizeCheck({ divisor: 32, packageName: '@gpl/hrnet' }).apply(input) as tfl.SymbolicTensor });
     const ok = tf.ones([1, 64, 32, 3]);
     const y = model.predict(ok) as tf.Tensor;
     expect(maxAbsDiff(y, ok)).toBe(0);
     // The input tensor survives the model (the layer returns its own handle, not the input).
     expect(ok.isDisposed).toBe(false);
     const bad = tf.ones([1, 60, 32, 3]);
-    expect(() => model.predict(bad)).toThrow(/input height 60 is not a positive multiple of 32; use 64/);
-    tf.dispose([ok, y, bad]);
+    expect(() => model.predict(bad)).toThrow('[@gpl/hrnet] input height 60 is not a positive multiple of 32; use 64.');
+    const loaded = await roundTripLayersModel(model);
+    expect(loaded.layers[1].getClassName()).toBe('GplInputSizeCheck');
+    expect(() => loaded.predict(bad)).toThrow('[@gpl/hrnet] input height 60 is not a positive multiple of 32; use 64.');
+    const plain = new InputSizeCheck({ divisor: 8 });
+    const narrow = tf.zeros([1, 8, 12, 3]);
+    expect(() => plain.apply(narrow)).toThrow(/^\[@gpl\/core\] input width 12 is not a positive multiple of 8; use 16\.$/);
+    expect(() => new InputSizeCheck({ divisor: 0 })).toThrow(/divisor must be a positive integer, received 0/);
+    tf.dispose([ok, y, bad, narrow]);
+    model.dispose();
+    loaded.dispose();
   });
 });
