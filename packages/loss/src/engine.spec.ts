@@ -10,7 +10,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { expectNoLeak, maxAbsDiff, seededTensor } from '@gpl/core/testing';
 import { GenericPerceptualLoss, type GenericPerceptualLossConfig } from './loss';
-import { formatEngineReport, setPackageLoader } from './onnx-engine';
+import { formatEngineReport, loadOnnxRuntime, setPackageLoader, type OnnxRuntime } from './onnx-engine';
+import { buildLossGraph } from './onnx-graph';
+import { encodeOnnxModel } from './onnx-proto';
 import reference from './fixtures/torch-reference.json';
 
 const LOSS_TOLERANCE = 2e-5;
@@ -61,6 +63,32 @@ function expectEnginesAgree(config: Config, shape: [number, number, number, numb
     ort.dispose();
   }
 }
+
+describe('the ONNX graph', () => {
+  it('gives the same gradient with ConvTranspose or flipped-kernel Conv for stride-1 input gradients', () => {
+    const runtime = (loadOnnxRuntime() as { runtime: OnnxRuntime }).runtime;
+    const gpl = new GenericPerceptualLoss({ inChannels: 2, blocks: [1, 2], channels: [4, 6], kernelSize: 5, engine: 'onnxruntime', levels: 'all' });
+    const weights = (gpl as unknown as { onnx: { onnxWeights(): never } }).onnx.onnxWeights();
+    const shape: [number, number, number, number] = [1, 9, 10, 2];
+    const size = 9 * 10 * 2;
+    const pred = new runtime.Tensor('float32', Float32Array.from({ length: size }, (_, i) => Math.sin(i)), shape);
+    const target = new runtime.Tensor('float32', Float32Array.from({ length: size }, (_, i) => Math.cos(i)), shape);
+    const grads = [false, true].map((flippedConv) => {
+      const model = buildLossGraph(gpl.spec, weights, { shape, maskChannels: null, tapWeights: [1, 1], withGradient: true, flippedConv });
+      expect(model.graph.node.filter((n) => n.opType === 'ConvTranspose').length).toBe(flippedConv ? 0 : 3);
+      const bytes = encodeOnnxModel(runtime.protobuf, model);
+      const session = new runtime.InferenceSession();
+      session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, { logSeverityLevel: 3 });
+      const out = session.run({ pred, target }, { loss: null, grad: null }, {});
+      session.dispose();
+      return out.grad.data as Float32Array;
+    });
+    const scale = Math.max(...grads[0].map(Math.abs));
+    expect(scale).toBeGreaterThan(0);
+    expect(Math.max(...grads[0].map((g, i) => Math.abs(g - grads[1][i])))).toBeLessThan(1e-5 * scale);
+    gpl.dispose();
+  });
+});
 
 /** A small VGG-style RGB classifier, as an ImageNet VGG converted with tensorflowjs_converter would be. */
 function rgbClassifier(): tfl.Sequential {

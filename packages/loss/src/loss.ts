@@ -272,9 +272,9 @@ export class GenericPerceptualLoss {
     const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const save = args[1] as tf.GradSaveFunc;
       const { loss, grad } = runner.run(pred, target, mask, withGradient);
-      if (grad) save([tf.tensor4d(grad, pred.shape)]);
+      if (grad) save([grad]);
       return {
-        value: tf.scalar(loss),
+        value: loss,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], dy),
       };
     });

@@ -5,7 +5,7 @@
  * The backward is written with inference ops, mirroring FrozenNetwork.backward: the input
  * gradient of a convolution is a ConvTranspose with the same (OIHW) kernel, which is exactly the
  * adjoint of Conv with the same strides and pads (output_padding restores the rows a strided
- * forward never read); ReLU/ReLU6 gradients are masks of the saved outputs (Where); max pooling
+ * forward never read), or for stride 1 (with `flippedConv`) a Conv with the flipped kernel; ReLU/ReLU6 gradients are masks of the saved outputs (Where); max pooling
  * routes each output gradient to the input its forward chose (MaxPool's Indices), with MaxUnpool
  * where windows cannot overlap and a ScatterElements add where they can. Tensors are NCHW inside
  * the graph and NHWC at its edges, so the graph's inputs and outputs are tfjs's own layout.
@@ -29,6 +29,8 @@ export interface LossGraphOptions {
   readonly tapWeights: readonly number[];
   /** Whether the graph also outputs d loss / d pred (`grad`). */
   readonly withGradient: boolean;
+  /** Stride-1 input gradients as Conv with in/out-swapped, flipped kernels (true) or ConvTranspose (false, default). */
+  readonly flippedConv?: boolean;
 }
 
 /** Names of the graph's inputs and outputs. */
@@ -120,6 +122,29 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
     biasName[i] = k.bias ? g.floats(`b${i}`, [node.outChannels], k.bias) : null;
   });
   const activations = new Set(spec.nodes.filter((node, i) => live.has(i) && 'activation' in node).map((node) => (node as { activation: Activation }).activation));
+  /** The backward kernel of a stride-1 conv: in/out swapped, spatially flipped (made on first use). */
+  const flippedNames = new Map<number, string>();
+  const flipped = (i: number): string => {
+    let name = flippedNames.get(i);
+    if (!name) {
+      const node = spec.nodes[i] as ConvNode;
+      const k = node.kernel;
+      const src = weights[i]!.kernel;
+      const [o, c] = node.depthwise ? [node.inChannels, 1] : [node.outChannels, node.inChannels];
+      const out = new Float32Array(src.length);
+      for (let a = 0; a < o; a++)
+        for (let b = 0; b < c; b++)
+          for (let y = 0; y < k; y++)
+            for (let x = 0; x < k; x++) {
+              const from = ((a * c + b) * k + y) * k + x;
+              const to = node.depthwise ? ((a * c + b) * k + (k - 1 - y)) * k + (k - 1 - x) : ((b * o + a) * k + (k - 1 - y)) * k + (k - 1 - x);
+              out[to] = src[from];
+            }
+      name = g.floats(`wf${i}`, node.depthwise ? [o, 1, k, k] : [c, o, k, k], out);
+      flippedNames.set(i, name);
+    }
+    return name;
+  };
   const zero = activations.has('relu6') || (options.withGradient && activations.has('relu')) ? g.scalar('zero', 0) : '';
   const six = activations.has('relu6') ? g.scalar('six', 6) : '';
 
@@ -246,7 +271,7 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
       const node = net.nodes[i];
       switch (node.op) {
         case 'conv':
-          grads.add(node.input, convInputGrad(w, node, activationGrad(gy, values[i], node.activation), kernels[i], nchw[node.input]));
+          grads.add(node.input, convInputGrad(w, node, activationGrad(gy, values[i], node.activation), kernels[i], nchw[node.input], options.flippedConv && node.stride === 1 ? flipped(i) : null));
           break;
         case 'maxpool': {
           const inShape = nchw[node.input];
@@ -291,11 +316,19 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
  * Input gradient of a convolution: ConvTranspose with the forward kernel, strides and pads;
  * output_padding adds the trailing rows/columns that a strided forward skipped (their gradient is 0).
  */
-function convInputGrad(g: GraphWriter, node: ConvNode, gy: string, kernel: string, inShape: readonly number[]): string {
+function convInputGrad(g: GraphWriter, node: ConvNode, gy: string, kernel: string, inShape: readonly number[], flippedKernel: string | null): string {
   const [, , ih, iw] = inShape;
   const k = node.kernel;
   const s = node.stride;
   const p = resolvePadding(ih, iw, k, s, node.pad);
+  const group = attrInt('group', node.depthwise ? node.inChannels : 1);
+  if (flippedKernel && s === 1 && Math.max(p.top, p.bottom, p.left, p.right) <= k - 1) {
+    return g.one('Conv', [gy, flippedKernel], [
+      attrInts('kernel_shape', [k, k]),
+      attrInts('pads', [k - 1 - p.top, k - 1 - p.left, k - 1 - p.bottom, k - 1 - p.right]),
+      group,
+    ]);
+  }
   const extraH = ih - (s * (p.outH - 1) + k - p.top - p.bottom);
   const extraW = iw - (s * (p.outW - 1) + k - p.left - p.right);
   return g.one('ConvTranspose', [gy, kernel], [
@@ -303,6 +336,6 @@ function convInputGrad(g: GraphWriter, node: ConvNode, gy: string, kernel: strin
     attrInts('strides', [s, s]),
     attrInts('pads', [p.top, p.left, p.bottom, p.right]),
     attrInts('output_padding', [extraH, extraW]),
-    attrInt('group', node.depthwise ? node.inChannels : 1),
+    group,
   ]);
 }
