@@ -1,15 +1,21 @@
 /**
- * loss:bench — forward and forward+backward time and GFLOP/s of the loss for each preset, beside
- * the same run's dense-convolution throughput (the ceiling the loss can reach), per backend.
+ * loss:bench — forward and forward+backward time and GFLOP/s of the loss for each preset and
+ * engine, beside the same run's dense-convolution throughput (the ceiling the loss can reach), per
+ * backend, and PyTorch's time for the same step (tools/torch/gpl_bench.py) when torch imports.
  * Writes bench-results/loss.json. Flags: --backends wasm,cpu (default: tensorflow,wasm — the
- * plain-JS cpu backend needs minutes per VGG16 step at 128×256), --shapes 2x128x256x19,2x64x64x19,
- * --presets vgg11,vgg13,vgg16,vgg19,1,1,1,1,1;3,3,4,4,4 (';' separates structures), --repeats 3.
+ * plain-JS cpu backend needs minutes per VGG16 step at 128×256), --engines tfjs,onnxruntime,
+ * --threads 1,2 (onnxruntime and PyTorch; default: the machine's cores), --torch off,
+ * --shapes 2x128x256x19,2x64x64x19, --presets vgg11;vgg13;vgg16;vgg19;1,1,1,1,1;3,3,4,4,4
+ * (';' separates structures), --repeats 3. The onnxruntime times include the tensor transfer
+ * between tfjs and onnxruntime (reported apart as well).
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendReport, initBackend, type BackendPreference } from '@gpl/core';
-import { GenericPerceptualLoss, parseNetworkSpec } from '@gpl/loss';
+import { GenericPerceptualLoss, VGG_PRESETS, formatEngineReport, parseNetworkSpec, type LossEngine } from '@gpl/loss';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -19,6 +25,38 @@ function flag(name: string, fallback: string): string {
 const repeats = Number(flag('repeats', '3'));
 const shapes = flag('shapes', '2x128x256x19,2x64x64x19').split(',').map((s) => s.split('x').map(Number) as [number, number, number, number]);
 const presets = flag('presets', 'vgg11;vgg13;vgg16;vgg19;1,1,1,1,1;3,3,4,4,4').split(';');
+const engines = flag('engines', 'tfjs,onnxruntime').split(',') as LossEngine[];
+/** onnxruntime and PyTorch thread counts to run, e.g. --threads 1,2. */
+const threadCounts = flag('threads', String(os.availableParallelism())).split(',').map(Number);
+const workspace = path.resolve(__dirname, '../../..');
+
+/** A python3 that imports torch: `python3` first, then the Debian one (python3-torch) if pyenv shadows it. */
+function findTorchPython(): { python: string | null; note: string } {
+  if (flag('torch', 'auto') === 'off') return { python: null, note: 'PyTorch column off (--torch off)' };
+  for (const python of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (r.status === 0) return { python, note: `PyTorch via ${python}` };
+  }
+  return { python: null, note: 'PyTorch column skipped: `python3 -c "import torch"` fails (apt-get install -y python3-torch)' };
+}
+
+/** Blocks of a preset spelled as the bench spells it ('vgg16' or '1,1,1,1,1'). */
+function blocksOf(preset: string): number[] | null {
+  const spec = parseNetworkSpec(preset);
+  if ('blocks' in spec) return spec.blocks;
+  return spec.preset in VGG_PRESETS ? [...VGG_PRESETS[spec.preset as keyof typeof VGG_PRESETS]] : null;
+}
+
+function torchStep(python: string, preset: string, shape: string, threads: number): { forwardSeconds: number; trainSeconds: number; torch: string } | null {
+  const blocks = blocksOf(preset);
+  if (!blocks) return null;
+  const r = spawnSync(python, [path.join(workspace, 'tools/torch/gpl_bench.py'), '--blocks', blocks.join(','), '--shape', shape, '--threads', String(threads), '--repeats', String(repeats)], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.log(`  PyTorch failed on ${preset} ${shape}: ${r.stderr.trim().split('\n').pop()}`);
+    return null;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
 
 /** Median seconds of `repeats` calls after one warm-up call. */
 async function median(fn: () => tf.TensorContainer): Promise<number> {
@@ -41,15 +79,23 @@ async function median(fn: () => tf.TensorContainer): Promise<number> {
 
 interface Row {
   backend: string;
+  engine: 'tfjs' | 'onnxruntime' | 'pytorch';
+  /** onnxruntime / PyTorch intra-op threads; 1 for tfjs-wasm (single-threaded in Node). */
+  threads: number;
   preset: string;
   shape: string;
   forwardSeconds: number;
   forwardGflops: number;
   trainSeconds: number;
   trainGflops: number;
-  /** trainGflops / the dense convolution's GFLOP/s on this backend. */
-  ofConvThroughput: number;
+  /** trainGflops / the dense convolution's GFLOP/s on this backend (tfjs rows). */
+  ofConvThroughput: number | null;
+  /** onnxruntime rows: the training step's copies between tfjs and onnxruntime (inside trainSeconds). */
+  transferMs?: number;
+  transferBytes?: number;
 }
+
+const ms = (s: number) => `${(s * 1000).toFixed(0).padStart(6)} ms`;
 
 async function main(): Promise<void> {
   const wanted = flag('backends', 'tensorflow,wasm').split(',') as BackendPreference[];
@@ -57,6 +103,11 @@ async function main(): Promise<void> {
   const conv: Record<string, { shape: string; gflops: number }> = {};
   const batching: Record<string, { shape: string; separateSeconds: number; batchedSeconds: number }> = {};
   const reports: Record<string, string> = {};
+  const engineReports: Record<string, string> = {};
+  const torch = findTorchPython();
+  console.log(torch.note);
+  let torchVersion: string | null = null;
+  let first = true;
   for (const prefer of wanted) {
     try {
       reports[prefer] = formatBackendReport(await initBackend({ prefer }));
@@ -80,43 +131,115 @@ async function main(): Promise<void> {
       const pred = tf.softmax(tf.randomNormal(shape)) as tf.Tensor4D;
       const target = tf.softmax(tf.randomNormal(shape)) as tf.Tensor4D;
       for (const preset of presets) {
-        const gpl = new GenericPerceptualLoss({ inChannels: c, ...parseNetworkSpec(preset), seed: 1 }).warmUp();
-        const flops = gpl.describe().flopsPerPixel * n * h * w;
-        const forwardSeconds = await median(() => gpl.compute(pred, target));
-        const trainSeconds = await median(() => tf.grad((x: tf.Tensor) => gpl.compute(x as tf.Tensor4D, target))(pred));
-        // Forward: two passes (prediction and target). Training step: those plus the input-gradient pass, ≈ one more forward.
-        const row: Row = {
-          backend,
-          preset,
-          shape: shape.join('x'),
-          forwardSeconds,
-          forwardGflops: (2 * flops) / forwardSeconds / 1e9,
-          trainSeconds,
-          trainGflops: (3 * flops) / trainSeconds / 1e9,
-          ofConvThroughput: (3 * flops) / trainSeconds / 1e9 / conv[backend].gflops,
-        };
-        rows.push(row);
-        console.log(
-          `  ${preset.padEnd(10)} ${row.shape.padEnd(13)} forward ${(forwardSeconds * 1000).toFixed(0).padStart(6)} ms ${row.forwardGflops.toFixed(1).padStart(5)} GFLOP/s   forward+backward ${(trainSeconds * 1000).toFixed(0).padStart(6)} ms ${row.trainGflops.toFixed(1).padStart(5)} GFLOP/s = ${(100 * row.ofConvThroughput).toFixed(0)}% of dense conv`,
-        );
-        if (preset === 'vgg16' && !batching[backend + row.shape]) {
-          // One batched pass over [pred; target] against two passes of N: does batching pay here?
-          const both = tf.concat([pred, target]) as tf.Tensor4D;
-          const separateSeconds = await median(() => [...gpl.embed(pred), ...gpl.embed(target)]);
-          const batchedSeconds = await median(() => gpl.embed(both));
-          batching[backend + row.shape] = { shape: row.shape, separateSeconds, batchedSeconds };
-          console.log(`  vgg16 embeddings of pred and target: two passes ${(separateSeconds * 1000).toFixed(0)} ms, one batched pass ${(batchedSeconds * 1000).toFixed(0)} ms (${(separateSeconds / batchedSeconds).toFixed(2)}×)`);
-          both.dispose();
+        let flops = 0;
+        const runs = engines.flatMap((engine): { engine: LossEngine; threads: number }[] => (engine === 'tfjs' ? [{ engine, threads: 1 }] : threadCounts.map((threads) => ({ engine, threads }))));
+        for (const { engine, threads } of runs) {
+          let gpl: GenericPerceptualLoss;
+          try {
+            gpl = new GenericPerceptualLoss({ inChannels: c, ...parseNetworkSpec(preset), seed: 1, engine, threads }).warmUp();
+          } catch (err) {
+            console.log(`  skip engine ${engine}: ${(err as Error).message}`);
+            continue;
+          }
+          const report = gpl.engineReport();
+          engineReports[report.engine] = formatEngineReport(report);
+          flops = gpl.describe().flopsPerPixel * n * h * w;
+          const forwardSeconds = await median(() => gpl.compute(pred, target));
+          const trainSeconds = await median(() => tf.grad((x: tf.Tensor) => gpl.compute(x as tf.Tensor4D, target))(pred));
+          const stats = gpl.lastRunStats();
+          // Forward: two passes (prediction and target). Training step: those plus the input-gradient pass, ≈ one more forward.
+          const row: Row = {
+            backend,
+            engine: report.engine,
+            threads: report.threads ?? 1,
+            preset,
+            shape: shape.join('x'),
+            forwardSeconds,
+            forwardGflops: (2 * flops) / forwardSeconds / 1e9,
+            trainSeconds,
+            trainGflops: (3 * flops) / trainSeconds / 1e9,
+            ofConvThroughput: report.engine === 'tfjs' ? (3 * flops) / trainSeconds / 1e9 / conv[backend].gflops : null,
+            ...(stats ? { transferMs: stats.transferMs, transferBytes: stats.transferBytes } : {}),
+          };
+          rows.push(row);
+          const tail = row.ofConvThroughput !== null ? ` = ${(100 * row.ofConvThroughput).toFixed(0)}% of dense conv` : `, of which tfjs↔onnxruntime transfer ${stats!.transferMs.toFixed(1)} ms (${(stats!.transferBytes / 1e6).toFixed(1)} MB)`;
+          console.log(
+            `  ${preset.padEnd(10)} ${row.shape.padEnd(13)} ${`${report.engine}${report.engine === 'onnxruntime' ? `×${report.threads}` : ''}`.padEnd(14)} forward ${ms(forwardSeconds)} ${row.forwardGflops.toFixed(1).padStart(5)} GFLOP/s   forward+backward ${ms(trainSeconds)} ${row.trainGflops.toFixed(1).padStart(5)} GFLOP/s${tail}`,
+          );
+          if (report.engine === 'tfjs' && preset === 'vgg16' && !batching[backend + row.shape]) {
+            // One batched pass over [pred; target] against two passes of N: does batching pay here?
+            const both = tf.concat([pred, target]) as tf.Tensor4D;
+            const separateSeconds = await median(() => [...gpl.embed(pred), ...gpl.embed(target)]);
+            const batchedSeconds = await median(() => gpl.embed(both));
+            batching[backend + row.shape] = { shape: row.shape, separateSeconds, batchedSeconds };
+            console.log(`  vgg16 embeddings of pred and target: two passes ${(separateSeconds * 1000).toFixed(0)} ms, one batched pass ${(batchedSeconds * 1000).toFixed(0)} ms (${(separateSeconds / batchedSeconds).toFixed(2)}×)`);
+            both.dispose();
+          }
+          gpl.dispose();
         }
-        gpl.dispose();
+        // PyTorch on the same shape and threads, right after our engines (the machine's load drifts).
+        for (const threads of first && torch.python ? threadCounts : []) {
+          const t = torchStep(torch.python!, preset, shape.join('x'), threads);
+          if (t) {
+            torchVersion = t.torch;
+            rows.push({
+              backend: 'pytorch',
+              engine: 'pytorch',
+              threads,
+              preset,
+              shape: shape.join('x'),
+              forwardSeconds: t.forwardSeconds,
+              forwardGflops: (2 * flops) / t.forwardSeconds / 1e9,
+              trainSeconds: t.trainSeconds,
+              trainGflops: (3 * flops) / t.trainSeconds / 1e9,
+              ofConvThroughput: null,
+            });
+            console.log(`  ${preset.padEnd(10)} ${shape.join('x').padEnd(13)} ${`pytorch×${threads}`.padEnd(14)} forward ${ms(t.forwardSeconds)}                 forward+backward ${ms(t.trainSeconds)}`);
+          }
+        }
       }
       tf.dispose([pred, target]);
     }
+    first = false;
   }
-  const out = path.resolve(__dirname, '../../../bench-results/loss.json');
+  // Training-step time ratios within this run: onnxruntime against PyTorch and against tfjs.
+  const find = (engine: Row['engine'], preset: string, shape: string, backend?: string) =>
+    rows.find((r) => r.engine === engine && r.preset === preset && r.shape === shape && (!backend || r.backend === backend));
+  const ratios = rows
+    .filter((r) => r.engine === 'onnxruntime')
+    .map((r) => {
+      const torchRow = rows.find((q) => q.engine === 'pytorch' && q.preset === r.preset && q.shape === r.shape && q.threads === r.threads);
+      const tfjsRow = find('tfjs', r.preset, r.shape, r.backend);
+      return {
+        backend: r.backend,
+        preset: r.preset,
+        shape: r.shape,
+        threads: r.threads,
+        onnxruntimeOverPytorch: torchRow ? r.trainSeconds / torchRow.trainSeconds : null,
+        onnxruntimeOverTfjs: tfjsRow ? r.trainSeconds / tfjsRow.trainSeconds : null,
+      };
+    });
+  if (ratios.length) console.log('training step, time ratios (same run):');
+  for (const q of ratios) {
+    const fmt = (v: number | null) => (v === null ? '   —' : `${v.toFixed(2)}×`);
+    console.log(`  ${q.preset.padEnd(10)} ${q.shape.padEnd(13)} onnxruntime×${q.threads} / PyTorch×${q.threads} ${fmt(q.onnxruntimeOverPytorch)}   onnxruntime / tfjs-${q.backend} ${fmt(q.onnxruntimeOverTfjs)}`);
+  }
+  const out = path.resolve(workspace, 'bench-results/loss.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify({ date: new Date().toISOString(), backends: reports, denseConv: conv, batching: Object.values(batching), rows }, null, 1));
+  const doc = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length}× ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((v) => v.toFixed(1)).join('/')}`,
+    backends: reports,
+    engines: engineReports,
+    threads: threadCounts,
+    pytorch: torchVersion ? `${torchVersion} (${torch.note})` : torch.note,
+    denseConv: conv,
+    batching: Object.values(batching),
+    rows,
+    ratios,
+  };
+  fs.writeFileSync(tmp, JSON.stringify(doc, null, 1));
   fs.renameSync(tmp, out);
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
 }

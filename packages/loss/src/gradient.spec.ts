@@ -1,5 +1,6 @@
 /**
- * The hand-written backward pass against two references: central finite differences, and
+ * The hand-written tfjs backward pass (engine 'tfjs'; engine.spec.ts holds the onnxruntime
+ * engine to it) against two references: central finite differences, and
  * TensorFlow.js autodiff through the same network written with plain ops.
  */
 import { initBackend } from '@gpl/core';
@@ -60,7 +61,7 @@ function internals(gpl: GenericPerceptualLoss): { weights: readonly (ConvWeights
 
 /** Relative max difference of the two gradients, against the reference's largest entry. */
 function compareWithAutodiff(config: Partial<GenericPerceptualLossConfig> & { inChannels: number }, shape: [number, number, number, number], withMask = false): number {
-  const gpl = new GenericPerceptualLoss(config);
+  const gpl = new GenericPerceptualLoss({ ...config, engine: 'tfjs' });
   try {
     return tf.tidy(() => {
       const pred = tf.sigmoid(seededTensor(shape, 1)) as tf.Tensor4D;
@@ -88,7 +89,7 @@ describe('gradient with respect to the prediction', () => {
   });
 
   it('matches central finite differences (VGG [1,1], 3×3, final layer)', () => {
-    const gpl = new GenericPerceptualLoss({ inChannels: 3, blocks: [1, 1], channels: [8, 8], seed: 3 });
+    const gpl = new GenericPerceptualLoss({ inChannels: 3, blocks: [1, 1], channels: [8, 8], seed: 3, engine: 'tfjs' });
     const target = tf.sigmoid(seededTensor([2, 8, 8, 3], 5)) as tf.Tensor4D;
     const pred = tf.sigmoid(seededTensor([2, 8, 8, 3], 6)) as tf.Tensor4D;
     const [result] = checkGradients((x) => gpl.compute(x as tf.Tensor4D, target), [pred], { epsilon: 1e-3, maxEntries: 64 });
@@ -99,7 +100,7 @@ describe('gradient with respect to the prediction', () => {
   });
 
   it('matches central finite differences with a mask and all levels', () => {
-    const gpl = new GenericPerceptualLoss({ inChannels: 2, blocks: [1, 2], channels: [6, 6], levels: 'all', seed: 4 });
+    const gpl = new GenericPerceptualLoss({ inChannels: 2, blocks: [1, 2], channels: [6, 6], levels: 'all', seed: 4, engine: 'tfjs' });
     const target = tf.sigmoid(seededTensor([1, 8, 8, 2], 7)) as tf.Tensor4D;
     const pred = tf.sigmoid(seededTensor([1, 8, 8, 2], 8)) as tf.Tensor4D;
     const mask = tf.cast(tf.greater(seededTensor([1, 8, 8, 1], 9), 0), 'float32') as tf.Tensor4D;
@@ -134,7 +135,7 @@ describe('gradient with respect to the prediction', () => {
   });
 
   it('scales with the upstream gradient (d(λ·ℓ)/dx = λ·dℓ/dx)', () => {
-    const gpl = new GenericPerceptualLoss({ inChannels: 2, blocks: [1, 1], channels: [4, 4] });
+    const gpl = new GenericPerceptualLoss({ inChannels: 2, blocks: [1, 1], channels: [4, 4], engine: 'tfjs' });
     tf.tidy(() => {
       const t = tf.sigmoid(seededTensor([1, 8, 8, 2], 1)) as tf.Tensor4D;
       const p = tf.sigmoid(seededTensor([1, 8, 8, 2], 2)) as tf.Tensor4D;

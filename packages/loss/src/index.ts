@@ -10,6 +10,7 @@ export {
   type LayerDescription,
 } from './loss';
 export { parseInitSpec, formatInitScheme, type InitScheme } from './init';
+export { formatEngineReport, type LossEngine, type EngineReport, type OnnxRunStats } from './onnx-engine';
 export {
   VGG_PRESETS,
   FAMILIES,

@@ -20,6 +20,7 @@ import {
   type Preset,
 } from './spec';
 import { specFromLayersModel, type LayersModelLike } from './import';
+import { OnnxLossRunner, defaultThreads, loadOnnxRuntime, type EngineReport, type LossEngine, type OnnxRunStats } from './onnx-engine';
 
 /** Where the loss is taken: the final layer, every tap with weight 1, the paper's 1/16…1, or explicit weights (shallow to deep). */
 export type LossLevels = 'final' | 'all' | 'weighted' | readonly number[];
@@ -48,6 +49,14 @@ export interface GenericPerceptualLossConfig {
    * by a frozen 1×1 adapter from `inChannels` to the model's input channels when they differ.
    */
   readonly layersModel?: LayersModelLike;
+  /**
+   * What runs the loss and its gradient: 'onnxruntime' (one native graph for both, on
+   * onnxruntime-node, multi-threaded), 'tfjs' (the TensorFlow.js backend in use), or 'auto'
+   * (onnxruntime when onnxruntime-node and protobufjs load, tfjs otherwise). See `engineReport()`.
+   */
+  readonly engine: LossEngine;
+  /** onnxruntime's intra-op threads; default: the machine's cores. Ignored by the tfjs engine. */
+  readonly threads?: number;
 }
 
 /** The paper's main setting: VGG16 structure, 3×3, He init, final layer. */
@@ -57,6 +66,7 @@ export const defaultGenericPerceptualLossConfig: Omit<GenericPerceptualLossConfi
   init: { kind: 'he' } as InitScheme,
   seed: 0,
   levels: 'final',
+  engine: 'auto',
 });
 
 export interface LayerDescription {
@@ -85,6 +95,8 @@ export interface LossDescription {
   /** Smallest input side the network accepts. */
   readonly minimumSize: number;
   readonly layers: readonly LayerDescription[];
+  /** The engine that runs compute(), and why the other was not taken. */
+  readonly engine: EngineReport;
 }
 
 /** 'vgg16' → { preset }, '1,1,1,1,1' → { blocks } (the CLI spelling of a loss network). */
@@ -173,6 +185,8 @@ export class GenericPerceptualLoss {
   readonly config: GenericPerceptualLossConfig;
   private readonly network: FrozenNetwork;
   private readonly weightsPerTap: number[];
+  private readonly report: EngineReport;
+  private readonly onnx: OnnxLossRunner | null;
   private disposed = false;
 
   constructor(config: Partial<GenericPerceptualLossConfig> & { inChannels: number }) {
@@ -185,6 +199,12 @@ export class GenericPerceptualLoss {
     const { spec, supplied } = resolveSpec(this.config);
     this.weightsPerTap = levelWeights(this.config.levels, spec.taps.length);
     this.network = new FrozenNetwork(spec, supplied ?? initialiseWeights(spec, this.config.init, this.config.seed));
+    try {
+      ({ report: this.report, runner: this.onnx } = chooseEngine(this.config, this.network, this.weightsPerTap));
+    } catch (e) {
+      this.network.dispose();
+      throw e;
+    }
   }
 
   /** The network graph (nodes and taps). */
@@ -201,6 +221,11 @@ export class GenericPerceptualLoss {
    */
   compute(pred: tf.Tensor4D, target: tf.Tensor4D, mask?: tf.Tensor4D): tf.Scalar {
     this.checkInputs(pred, target, mask);
+    return this.onnx ? this.computeOnnx(this.onnx, pred, target, mask) : this.computeTfjs(pred, target, mask);
+  }
+
+  /** The loss on the TensorFlow.js backend, with the hand-written backward of FrozenNetwork. */
+  private computeTfjs(pred: tf.Tensor4D, target: tf.Tensor4D, mask?: tf.Tensor4D): tf.Scalar {
     const net = this.network;
     const taps = net.spec.taps;
     const weights = this.weightsPerTap;
@@ -235,6 +260,35 @@ export class GenericPerceptualLoss {
       };
     });
     return f(pred) as tf.Scalar;
+  }
+
+  /**
+   * One onnxruntime run gives the value and, when a gradient tape is recording, d loss / d pred
+   * (for an upstream gradient of 1, scaled by dy in the gradient function).
+   */
+  private computeOnnx(runner: OnnxLossRunner, pred: tf.Tensor4D, target: tf.Tensor4D, mask?: tf.Tensor4D): tf.Scalar {
+    // customGrad saves tensors only while the tape records; without it no gradient is asked for.
+    const withGradient = tf.engine().isTapeOn();
+    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const save = args[1] as tf.GradSaveFunc;
+      const { loss, grad } = runner.run(pred, target, mask, withGradient);
+      if (grad) save([grad]);
+      return {
+        value: loss,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], dy),
+      };
+    });
+    return f(pred) as tf.Scalar;
+  }
+
+  /** Which engine runs compute() and why (requested engine, threads, what was skipped). */
+  engineReport(): EngineReport {
+    return this.report;
+  }
+
+  /** Timing and bytes moved by the last onnxruntime run (null on the tfjs engine). */
+  lastRunStats(): OnnxRunStats | null {
+    return this.onnx ? this.onnx.lastStats : null;
   }
 
   /** Embeddings of every level for `x` (no gradient), shallow to deep. The caller disposes them. */
@@ -288,6 +342,7 @@ export class GenericPerceptualLoss {
       levels: spec.taps.map((t, l) => ({ name: spec.nodes[t].name, channels: shapes[t]![2], stride: strideOf(t), weight: this.weightsPerTap[l] })),
       minimumSize: minimumInputSize(spec),
       layers,
+      engine: this.report,
     };
   }
 
@@ -300,6 +355,7 @@ export class GenericPerceptualLoss {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.onnx?.dispose();
     this.network.dispose();
   }
 
@@ -331,6 +387,25 @@ export class GenericPerceptualLoss {
       fail(`input ${h}×${w} is too small for the ${this.network.spec.label} network (its poolings need at least ${min}×${min}); resize the inputs or use fewer blocks.`);
     }
   }
+}
+
+/** Resolves `engine`: onnxruntime when asked for (or on 'auto') and it loads; tfjs otherwise. */
+function chooseEngine(config: GenericPerceptualLossConfig, network: FrozenNetwork, tapWeights: number[]): { report: EngineReport; runner: OnnxLossRunner | null } {
+  const requested = config.engine;
+  if (!['auto', 'tfjs', 'onnxruntime'].includes(requested)) fail(`'engine' must be 'auto', 'tfjs' or 'onnxruntime', received ${JSON.stringify(requested)}.`);
+  const threads = config.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1) fail(`'threads' must be a positive integer (onnxruntime intra-op threads), received ${JSON.stringify(config.threads)}.`);
+  if (requested === 'tfjs') {
+    return { report: { engine: 'tfjs', requested, threads: null, version: null, skipped: [{ engine: 'onnxruntime', reason: "not requested (engine: 'tfjs')" }] }, runner: null };
+  }
+  const loaded = loadOnnxRuntime();
+  if ('reason' in loaded) {
+    if (requested === 'onnxruntime') fail(`engine 'onnxruntime': ${loaded.reason}; install it, or use engine 'auto' to fall back to TensorFlow.js.`, Error as typeof RangeError);
+    return { report: { engine: 'tfjs', requested, threads: null, version: null, skipped: [{ engine: 'onnxruntime', reason: loaded.reason }] }, runner: null };
+  }
+  const runner = new OnnxLossRunner(loaded.runtime, network.spec, network.weights, tapWeights, threads);
+  const reason = requested === 'auto' ? 'onnxruntime loaded (auto prefers it)' : "not requested (engine: 'onnxruntime')";
+  return { report: { engine: 'onnxruntime', requested, threads, version: loaded.runtime.version, skipped: [{ engine: 'tfjs', reason }] }, runner };
 }
 
 const cache = new Map<string, GenericPerceptualLoss>();

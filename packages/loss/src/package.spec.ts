@@ -46,7 +46,10 @@ describe('the published package', () => {
     run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], project);
     const installed = JSON.parse(fs.readFileSync(path.join(project, 'node_modules/@gpl/loss/package.json'), 'utf8'));
     expect(installed.dependencies ?? {}).toEqual({});
-    expect(Object.keys(installed.peerDependencies)).toEqual(['@tensorflow/tfjs-core']);
+    // onnxruntime-node and protobufjs (which writes its graph) are optional: npm installs neither here.
+    expect(Object.keys(installed.peerDependencies)).toEqual(['@tensorflow/tfjs-core', 'onnxruntime-node', 'protobufjs']);
+    expect(installed.peerDependenciesMeta).toEqual({ 'onnxruntime-node': { optional: true }, protobufjs: { optional: true } });
+    expect(fs.existsSync(path.join(project, 'node_modules/onnxruntime-node'))).toBe(false);
 
     fs.writeFileSync(
       path.join(project, 'use.js'),
@@ -61,12 +64,15 @@ describe('the published package', () => {
          const opt = tf.train.sgd(50);
          for (let i = 0; i < 20; i++) opt.minimize(f);
          const after = f().dataSync()[0];
-         console.log(JSON.stringify({ before, after, describe: gpl.describe().label, backend: tf.getBackend() }));
+         const engine = gpl.engineReport();
+         console.log(JSON.stringify({ before, after, describe: gpl.describe().label, backend: tf.getBackend(), engine }));
        });`,
     );
     const out = JSON.parse(run(process.execPath, ['use.js'], project).trim().split('\n').pop()!);
     expect(out.backend).toBe('cpu');
     expect(out.describe).toBe('vgg[1,1]');
+    // engine 'auto' without onnxruntime-node: TensorFlow.js, and the report says why.
+    expect(out.engine).toEqual({ engine: 'tfjs', requested: 'auto', threads: null, version: null, skipped: [{ engine: 'onnxruntime', reason: 'onnxruntime-node is not installed (npm i onnxruntime-node protobufjs)' }] });
     expect(out.before).toBeGreaterThan(0);
     expect(out.after).toBeLessThan(0.5 * out.before);
   }, 300_000);
