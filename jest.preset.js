@@ -13,7 +13,9 @@ for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
 const ESM_ONLY = ['fast-png', 'iobuffer'];
 
 module.exports = {
-  testEnvironment: 'node',
+  // Node's environment with the main realm's typed arrays, so onnxruntime-node's outputs pass the
+  // typed-array checks of code under test (the loss network runs on onnxruntime by default).
+  testEnvironment: path.join(__dirname, 'tools/jest-environment.js'),
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: {

@@ -2,7 +2,7 @@
  * Stage 2 of issue 14, a measurement only (nothing here is wired into @gpl/core): would replacing
  * the wasm backend's convolution kernels (Conv2D, FusedConv2D, Conv2DBackpropInput and core's
  * Conv2DBackpropFilter) with onnxruntime sessions cached per shape make a PSPNet-R18 training
- * step (width 0.25, 4×128×128, seg's own trainingStep, no GPL) ≥ 1.5× faster?
+ * step (width 0.25, 4×128×128, the engine's sgdStep on seg's loss, no GPL) ≥ 1.5× faster?
  *
  * 1. Times the real step on tfjs-wasm with every convolution kernel wrapped by a timer, recording
  *    each call's kernel, shapes and attributes (nested calls, e.g. the convolutions core's
@@ -20,11 +20,15 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@gpl/core';
+import { sgdStep, trainableVariables } from '@gpl/engine';
+// A one-off measurement reaching into seg and into @gpl/loss's ONNX writer (neither is public API).
+/* eslint-disable @nx/enforce-module-boundaries */
 import { defaultSegConfig } from '../../packages/tasks/seg/src/config';
 import { createSegModel, modelEntry } from '../../packages/tasks/seg/src/models';
-import { trainableVariables, trainingStep } from '../../packages/tasks/seg/src/train';
+import { segTask, type SegInfo } from '../../packages/tasks/seg/src/task';
 import { encodeOnnxModel, OnnxAttributeType, OnnxDataType, type OnnxAttribute, type OnnxModel, type OnnxNode } from '../../packages/loss/src/onnx-proto';
 import { loadOnnxRuntime, type OnnxRuntime } from '../../packages/loss/src/onnx-engine';
+/* eslint-enable @nx/enforce-module-boundaries */
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -77,7 +81,6 @@ function keyOf(c: Call): string {
 
 // 2. One-op onnxruntime graphs (NHWC at the edges, as a kernel override would receive them).
 const ints = (name: string, v: number[]): OnnxAttribute => ({ name, type: OnnxAttributeType.INTS, ints: v });
-const int = (name: string, v: number): OnnxAttribute => ({ name, type: OnnxAttributeType.INT, i: v });
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1]] : [v as number, v as number]);
 const info = (name: string, dims: number[]) => ({ name, type: { tensorType: { elemType: OnnxDataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
 
@@ -200,16 +203,18 @@ async function main(): Promise<void> {
     images: tf.randomNormal([cfg.batch, h, w, 3], 0, 1, 'float32', 7) as tf.Tensor4D,
     labels: tf.tidy(() => tf.tile(tf.reshape(tf.minimum(tf.floorDiv(tf.range(0, h, 1, 'int32'), 7), 18), [1, h, 1]), [cfg.batch, 1, w])) as tf.Tensor3D,
   };
-  const ctx = { model, vars: trainableVariables(model), optimizer, gpl: undefined, numClasses: 19, ignoreIndex: 255, auxWeight: modelEntry(name).auxWeight, percepLambda: 0, weightDecay: cfg.weightDecay };
-  trainingStep(ctx, batch);
-  trainingStep(ctx, batch);
+  const info = { classNames: Array.from({ length: 19 }, (_, i) => `c${i}`), ignoreIndex: 255, auxWeight: modelEntry(name).auxWeight } as unknown as SegInfo;
+  const ctx = { vars: trainableVariables(model), optimizer, weightDecay: cfg.weightDecay };
+  const trainingStep = () => sgdStep(ctx, () => segTask.loss({ model, batch, cfg: cfg as typeof defaultSegConfig, info, lambda: 0 }));
+  trainingStep();
+  trainingStep();
   const stepMs: number[] = [];
   const convMs: number[] = [];
   for (let r = 0; r < reps; r++) {
     calls.length = 0;
     recording = true;
     const t0 = performance.now();
-    trainingStep(ctx, batch);
+    trainingStep();
     stepMs.push(performance.now() - t0);
     recording = false;
     convMs.push(calls.reduce((s, c) => s + c.ms, 0));

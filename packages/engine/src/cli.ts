@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import type { Argv } from 'yargs';
 import { BACKEND_PREFERENCES, formatBackendReport, initBackend, parseBackendPreference, type BackendPreference, type BackendReport } from '@gpl/core';
 import { exitCodeOf, formatError } from './errors';
-import { PERCEP_LEVELS, perceptualOption } from './perceptual';
+import { PERCEP_ENGINES, PERCEP_LEVELS, perceptualOption } from './perceptual';
 import type { LoopConfig } from './train-loop';
 
 /** `weightDecay` → `weight-decay`. */
@@ -56,6 +56,7 @@ export function trainFlags<T>(y: Argv<T>, d: TrainCliConfig) {
     .option('percep-kernel', { type: 'number', default: d.percepKernel, describe: 'loss-network kernel size (1, 3, 5, 7)' })
     .option('percep-init', { type: 'string', default: d.percepInit, describe: 'loss-network init: he, xavier, normal:<σ>, uniform:<a>' })
     .option('percep-levels', { type: 'string', choices: PERCEP_LEVELS as unknown as string[], default: d.percepLevels, describe: 'final layer, all blocks, or 1/16…1 weights' })
+    .option('percep-engine', { type: 'string', choices: PERCEP_ENGINES as unknown as string[], default: d.percepEngine ?? 'auto', describe: 'what runs the loss network: onnxruntime-node when it loads (auto), or tfjs / onnxruntime' })
     .option('eval-every', { type: 'number', default: d.evalEvery, describe: 'validate every N steps (0: only at the end)' })
     .option('checkpoint-every', { type: 'number', default: d.checkpointEvery, describe: 'checkpoint every N steps (besides evaluations and the end)' })
     .option('resume', { type: 'boolean', default: d.resume, describe: 'continue the run in --out (default: the newest run) from its last checkpoint' })

@@ -13,10 +13,12 @@ export {
 export { sgdStep, trainableVariables, type LossTerms, type SgdContext, type StepLoss } from './sgd-step';
 export { MetricsLog, emaSmooth, writeRunPlots, type MetricPlot, type MetricsRow } from './metrics-log';
 export {
+  PERCEP_ENGINES,
   PERCEP_KERNELS,
   PERCEP_LEVELS,
   createPerceptualLoss,
   describePerceptual,
+  describePerceptualEngine,
   perceptualOption,
   type PercepLevels,
   type PerceptualFlags,

@@ -4,11 +4,12 @@
  * list of presets and init schemes lives only there. The network is built with the task's input
  * channels (classes for segmentation, 1 for depth and instance masks).
  */
-import { GenericPerceptualLoss, parseInitSpec, parseNetworkSpec, type InitScheme, type LossLevels } from '@gpl/loss';
+import { GenericPerceptualLoss, formatEngineReport, parseInitSpec, parseNetworkSpec, type InitScheme, type LossEngine, type LossLevels } from '@gpl/loss';
 
 export const PERCEP_LEVELS = ['final', 'all', 'weighted'] as const;
 export type PercepLevels = (typeof PERCEP_LEVELS)[number];
 export const PERCEP_KERNELS: readonly number[] = Object.freeze([1, 3, 5, 7]);
+export const PERCEP_ENGINES: readonly LossEngine[] = Object.freeze(['auto', 'tfjs', 'onnxruntime'] as LossEngine[]);
 
 /** The flat form in configs and flags (`--percep`, `--percep-lambda`, …). */
 export interface PerceptualFlags {
@@ -22,6 +23,8 @@ export interface PerceptualFlags {
   readonly percepInit: string;
   /** Final layer, every block equally, or the paper's 1/16…1 weights. */
   readonly percepLevels: PercepLevels;
+  /** What runs the loss network: onnxruntime when it loads ('auto'), or one of them by name. Not part of a run's identity. */
+  readonly percepEngine?: LossEngine;
 }
 
 /** The typed option: a network and its weight in the objective, or null for no perceptual term. */
@@ -31,6 +34,7 @@ export type PerceptualOption = {
   readonly kernelSize: number;
   readonly init: InitScheme;
   readonly levels: LossLevels;
+  readonly engine: LossEngine;
 } | null;
 
 /**
@@ -44,6 +48,7 @@ export function perceptualOption(f: PerceptualFlags, task: string): PerceptualOp
   const lambdaOk = typeof f.percepLambda === 'number' && Number.isFinite(f.percepLambda) && f.percepLambda >= 0;
   if (!lambdaOk) fail('percepLambda', `expected a finite number ≥ 0, received ${String(f.percepLambda)}.`);
   if (!PERCEP_KERNELS.includes(f.percepKernel)) fail('percepKernel', `expected one of ${PERCEP_KERNELS.join(', ')}, received ${JSON.stringify(f.percepKernel)}.`);
+  if (f.percepEngine !== undefined && !PERCEP_ENGINES.includes(f.percepEngine)) fail('percepEngine', `expected one of ${PERCEP_ENGINES.join(', ')}, received ${JSON.stringify(f.percepEngine)}.`);
   if (!(PERCEP_LEVELS as readonly string[]).includes(f.percepLevels)) fail('percepLevels', `expected one of ${PERCEP_LEVELS.join(', ')}, received ${JSON.stringify(f.percepLevels)}.`);
   const strip = (e: unknown) => (e as Error).message.replace(/^\[@gpl\/loss\] \w+: /, '');
   let init: InitScheme;
@@ -60,7 +65,7 @@ export function perceptualOption(f: PerceptualFlags, task: string): PerceptualOp
   } catch (e) {
     return fail('percep', `${strip(e)} Or 'none' for no perceptual term.`);
   }
-  return { network, lambda: f.percepLambda, kernelSize: f.percepKernel, init, levels: f.percepLevels };
+  return { network, lambda: f.percepLambda, kernelSize: f.percepKernel, init, levels: f.percepLevels, engine: f.percepEngine ?? 'auto' };
 }
 
 /** Builds the frozen loss network of an option for inputs of `inChannels`; undefined for none. */
@@ -72,8 +77,14 @@ export function createPerceptualLoss(option: PerceptualOption, inChannels: numbe
     kernelSize: option.kernelSize,
     init: option.init,
     levels: option.levels,
+    engine: option.engine,
     seed,
   } as ConstructorParameters<typeof GenericPerceptualLoss>[0]);
+}
+
+/** One line saying which engine runs a loss network and why (for the run's log). */
+export function describePerceptualEngine(gpl: GenericPerceptualLoss): string {
+  return formatEngineReport(gpl.engineReport());
 }
 
 /** 'vgg16, λ 0.1' or 'none', for logs and tables. */

@@ -17,7 +17,7 @@ import { DataLoader, collateHost, disposeBatch, toBatch, writeFileAtomic, type B
 import type { GenericPerceptualLoss } from '@gpl/loss';
 import { NonFiniteLossError } from './errors';
 import { MetricsLog, writeRunPlots, type MetricPlot } from './metrics-log';
-import { createPerceptualLoss, perceptualOption, type PerceptualFlags } from './perceptual';
+import { createPerceptualLoss, describePerceptualEngine, perceptualOption, type PerceptualFlags } from './perceptual';
 import { discardRunFolder, openRunFolder } from './run-folder';
 import { polyLearningRate } from './schedule';
 import { sgdStep, trainableVariables, type LossTerms, type StepLoss } from './sgd-step';
@@ -204,6 +204,7 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
     const loader = new DataLoader(data.train, { batchSize: cfg.batch, seed: cfg.seed, transform: data.transform, dropLast: true });
     model = task.buildModel(cfg, data.info);
     gpl = createPerceptualLoss(percep, task.perceptualChannels(data.info), cfg.seed);
+    if (gpl) log(`loss network engine: ${describePerceptualEngine(gpl)}`);
     optimizer = tf.train.momentum(cfg.lr, cfg.momentum);
     const vars = trainableVariables(model);
     const dropout = new SeededMathRandom(new Rng(cfg.seed).fork('dropout').state());

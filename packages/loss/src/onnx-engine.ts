@@ -54,7 +54,6 @@ export interface OnnxRuntime {
 /** Loads a package by name; tests substitute it to simulate absent or broken packages. */
 export type PackageLoader = (pkg: string) => unknown;
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const defaultLoader: PackageLoader = (pkg) => require(pkg);
 let loader: PackageLoader = defaultLoader;
 let loaded: { runtime: OnnxRuntime } | { reason: string } | null = null;

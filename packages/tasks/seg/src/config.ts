@@ -59,6 +59,8 @@ export const defaultSegConfig: SegConfig = Object.freeze({
   percepInit: 'he',
   // Final-layer loss only (paper's main setting).
   percepLevels: 'final',
+  // onnxruntime-node (multi-threaded, native) when it loads; the tfjs backend otherwise.
+  percepEngine: 'auto',
   // teacher:generate's output for the embedded dataset when it exists.
   softLabels: 'auto',
   evalEvery: 50,
