@@ -12,7 +12,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { benchListFlag, benchNumberFlag, runModelBench, timeSegmenter, timedRowColumns, type TimedRow } from '@gpl/core/bench';
 import { createResNet, type ResNetName } from '@gpl/resnet';
-import { buildPSPNet, defaultPSPNetConfig, inferenceModel, splitOutputs, summarizePSPNet } from '@gpl/pspnet';
+import { splitOutputs } from '@gpl/engine';
+import { buildPSPNet, defaultPSPNetConfig, inferenceModel, summarizePSPNet } from '@gpl/pspnet';
 
 const INPUT: [number, number, number, number] = [2, 128, 256, 3];
 const CLASSES = 19;

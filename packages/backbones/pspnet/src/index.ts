@@ -3,7 +3,6 @@ export {
   buildPSPNet,
   formatPSPNetSummary,
   inferenceModel,
-  splitOutputs,
   summarizePSPNet,
   type PSPNetSummary,
 } from './pspnet';

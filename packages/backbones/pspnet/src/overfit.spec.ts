@@ -8,7 +8,8 @@ import { installGradientCompleteness } from '@gpl/core';
 import { crossEntropyWithIgnore, formatOverfit, overfitOneBatch, overfitProblems } from '@gpl/core/testing';
 import { createResNet } from '@gpl/resnet';
 import { defaultPSPNetConfig } from './config';
-import { buildPSPNet, splitOutputs } from './pspnet';
+import { splitOutputs } from '@gpl/engine';
+import { buildPSPNet } from './pspnet';
 
 beforeAll(async () => {
   expect(await tf.setBackend('wasm')).toBe(true);

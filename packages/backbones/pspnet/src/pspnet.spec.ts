@@ -5,7 +5,8 @@ import { AdaptiveAvgPool2D, installGradientCompleteness, type Backbone } from '@
 import { batchNormModes, expectNoLeak, maxAbsDiff, roundTripLayersModel, seededTensor, sgdStepTensorCounts, unreachedWeights, withZeroInitializers } from '@gpl/core/testing';
 import { createResNet } from '@gpl/resnet';
 import { defaultPSPNetConfig, resolvePSPNetConfig } from './config';
-import { buildPSPNet, formatPSPNetSummary, inferenceModel, splitOutputs, summarizePSPNet } from './pspnet';
+import { splitOutputs } from '@gpl/engine';
+import { buildPSPNet, formatPSPNetSummary, inferenceModel, summarizePSPNet } from './pspnet';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

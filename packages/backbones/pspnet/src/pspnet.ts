@@ -13,7 +13,6 @@
  * The encoder's layers keep their own names (e.g. `layer3.0.conv1`), so encoder weights
  * import into a whole PSPNet by name.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { AdaptiveAvgPool2D, checkInputSize, classifierHead, convUnit, formatParameterTable, layerSeed, millionsNote, resizeToReference, scaleWidth, summarizeModel, type Backbone, type ModelSummary } from '@gpl/core';
 import { defaultPSPNetConfig, resolvePSPNetConfig, type PSPNetConfig } from './config';
@@ -85,15 +84,6 @@ export function buildPSPNet(backbone: Backbone, config: Partial<PSPNetConfig> = 
 export function inferenceModel(model: tfl.LayersModel): tfl.LayersModel {
   if (model.outputs.length === 1) return model;
   return tfl.model({ inputs: model.inputs, outputs: model.outputs[0], name: `${model.name}-inference` });
-}
-
-/** The outputs of `model.apply(...)` by meaning: main logits and, for a model with an auxiliary head, its logits. */
-export function splitOutputs(outputs: tf.Tensor | tf.Tensor[]): { logits: tf.Tensor4D; auxLogits?: tf.Tensor4D } {
-  if (!Array.isArray(outputs)) return { logits: outputs as tf.Tensor4D };
-  if (outputs.length < 1 || outputs.length > 2) {
-    throw new RangeError(`[@gpl/pspnet] splitOutputs: expected 1 or 2 outputs (logits, aux logits), received ${outputs.length}.`);
-  }
-  return outputs.length === 1 ? { logits: outputs[0] as tf.Tensor4D } : { logits: outputs[0] as tf.Tensor4D, auxLogits: outputs[1] as tf.Tensor4D };
 }
 
 /** Parameter counts of a PSPNet, split as the references count them. */
