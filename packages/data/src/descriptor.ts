@@ -9,33 +9,40 @@ import { openCustomFolder } from './custom';
 import { IMAGENET_MEAN, IMAGENET_STD, type AugmentConfig } from './transforms';
 import type { Dataset, Sample, SegmentationSample } from './types';
 
-export interface DatasetDescriptor<S extends Sample = Sample> {
+export interface DatasetDescriptor<S extends Sample = Sample, A = AugmentConfig> {
   /** Format name, as in `--dataset` and soft-label manifests (e.g. 'cityscapes'). */
   readonly name: string;
   /** Opens a split by the dataset's own name (see `splitName`). */
   open(root: string, split: string): Promise<Dataset<S>>;
   /** `train` / `val` in the dataset's own names (ADE20K: training / validation); others unchanged. */
   splitName(split: string): string;
-  /** The paper's training augmentation for full-size images. */
-  readonly augment: AugmentConfig;
+  /**
+   * The paper's training augmentation for full-size images, in the task family's own recipe type
+   * (`AugmentConfig` for segmentation; depth and instance formats define theirs).
+   */
+  readonly augment: A;
   /** The same recipe scaled to the embedded mini dataset's image sizes. */
-  readonly miniAugment?: AugmentConfig;
+  readonly miniAugment?: A;
   /** Absolute path of the embedded mini dataset (present in a workspace checkout), if the format has one. */
   readonly miniRoot?: string;
 }
 
 /** Whether `root` is the descriptor's embedded mini dataset (relative paths against the cwd). */
-export function isMiniRoot(d: DatasetDescriptor, root: string): boolean {
+export function isMiniRoot<A>(d: DatasetDescriptor<Sample, A>, root: string): boolean {
   return d.miniRoot !== undefined && path.resolve(root) === path.resolve(d.miniRoot);
 }
 
+/** A descriptor's training recipe for `root`: the mini recipe on the embedded mini dataset, the paper's otherwise. */
+export function recipeFor<A>(d: DatasetDescriptor<Sample, A>, root: string): A {
+  return isMiniRoot(d, root) && d.miniAugment !== undefined ? d.miniAugment : d.augment;
+}
+
 /**
- * A descriptor's training augmentation with the run's crop: the mini recipe when `root` is the
+ * A segmentation descriptor's training augmentation with the run's crop: the mini recipe when `root` is the
  * embedded mini dataset, the paper's recipe otherwise.
  */
-export function augmentFor(d: DatasetDescriptor, root: string, crop: readonly [number, number]): AugmentConfig {
-  const base = isMiniRoot(d, root) && d.miniAugment ? d.miniAugment : d.augment;
-  return { ...base, crop: [crop[0], crop[1]] };
+export function augmentFor(d: DatasetDescriptor<Sample, AugmentConfig>, root: string, crop: readonly [number, number]): AugmentConfig {
+  return { ...recipeFor(d, root), crop: [crop[0], crop[1]] };
 }
 
 /** `train`/`val`/other split names unchanged. */

@@ -111,6 +111,7 @@ export {
 } from './manifest';
 export {
   augmentFor,
+  recipeFor,
   isMiniRoot,
   sameSplitNames,
   workspaceDataset,
