@@ -103,8 +103,29 @@ export interface RunFolder {
   readonly configFile: string;
   /** Whether this process created the folder (so a failure before the first step may remove it). */
   readonly created: boolean;
-  /** The checkpoint to resume from, when resuming and one exists. */
-  readonly resumeFrom?: string;
+  /**
+   * When resuming: the checkpoints to try, newest first (the `latest` pointer's, then every other
+   * step-* folder by step), so a damaged newest checkpoint falls back to an intact older one.
+   */
+  readonly resumeFrom?: readonly string[];
+}
+
+/** Step folders of a checkpoints/ folder, the `latest` pointer's first, then the others by step, newest first. */
+export function resumeCandidates(checkpoints: string): string[] {
+  if (!fs.existsSync(checkpoints)) return [];
+  let latest: string | undefined;
+  try {
+    latest = resolveCheckpoint(checkpoints);
+  } catch {
+    latest = undefined; // a pointer at a missing folder: the step folders remain
+  }
+  const steps = fs
+    .readdirSync(checkpoints, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^step-\d+$/.test(e.name))
+    .map((e) => path.join(checkpoints, e.name))
+    .sort()
+    .reverse();
+  return latest ? [latest, ...steps.filter((d) => d !== latest)] : steps;
 }
 
 /**
@@ -121,21 +142,26 @@ export async function openRunFolder(
   if (fs.existsSync(runDir) && !fs.statSync(runDir).isDirectory()) {
     throw new RangeError(`[${o.task}] option 'out': ${cfg.out} is a file, expected a run folder; choose another --out.`);
   }
-  const latest = fs.existsSync(path.join(checkpoints, 'latest')) ? resolveCheckpoint(checkpoints) : undefined;
+  const candidates = resumeCandidates(checkpoints);
   if (cfg.resume) {
+    if (candidates.length === 0) {
+      throw new RangeError(
+        `[${o.task}] --resume: ${cfg.out} holds no checkpoint (expected ${path.join(cfg.out, 'checkpoints', 'step-*')}); check --out, or drop --resume to start a new run.`,
+      );
+    }
     if (fs.existsSync(configFile)) {
       const diff = configDifferences(readJsonObject(configFile, 'run configuration'), cfg, o.ignore ?? RUN_NEUTRAL_FIELDS);
       if (diff.length) {
         throw new RangeError(`[${o.task}] --resume: ${configFile} differs from this command in ${diff.join(', ')}. Resume with the same options, or start a new --out.`);
       }
     }
-  } else if (latest) {
+  } else if (candidates.length > 0 || fs.existsSync(path.join(checkpoints, 'latest'))) {
     throw new RangeError(`[${o.task}] ${runDir} already holds checkpoints: pass --resume to continue that run, or choose another --out.`);
   }
   const created = !fs.existsSync(runDir);
   fs.mkdirSync(runDir, { recursive: true });
   await writeFileAtomic(configFile, JSON.stringify(cfg, null, 2) + '\n');
-  return { runDir, checkpoints, configFile, created, ...(cfg.resume && latest ? { resumeFrom: latest } : {}) };
+  return { runDir, checkpoints, configFile, created, ...(cfg.resume ? { resumeFrom: candidates } : {}) };
 }
 
 /** Removes a run folder this process created (a run that failed before its first step leaves nothing behind). */

@@ -132,6 +132,44 @@ describe('train (engine loop on a fake task)', () => {
     await expect(train(fakeTask(), cfg('full', { resume: true, lr: 0.02 }), quiet)).rejects.toThrow('differs from this command in lr (0.05 there, 0.02 here)');
   });
 
+  it('resumes from the newest intact checkpoint when the latest is damaged, and says which', async () => {
+    await train(fakeTask(), cfg('damaged'), { ...quiet, stopAfter: 3 });
+    const root = path.join(tmp, 'damaged', 'checkpoints');
+    // keep 2: step-2 and step-3 remain; truncate step-3's weights.
+    const bin = path.join(root, 'step-00000003', 'weights.bin');
+    fs.writeFileSync(bin, fs.readFileSync(bin).subarray(0, 10));
+    const lines: string[] = [];
+    const r = await train(fakeTask(), cfg('damaged', { resume: true }), { ...quiet, log: (l) => lines.push(l) });
+    expect(r.step).toBe(4);
+    expect(lines.join('\n')).toMatch(/--resume: step-00000003 is damaged \(checkpoint: weights listed in .* need \d+ bytes, the \.bin files hold 10\.\); resuming from the newest intact checkpoint, step-00000002\./);
+    expect(lines.join('\n')).toContain('at step 2/4');
+    // Steps 3 and 4 are re-run from step 2: the result is the uninterrupted run's.
+    expect(Buffer.compare(latestFile('full', 'weights.bin'), latestFile('damaged', 'weights.bin'))).toBe(0);
+  });
+
+  it('refuses --resume on a folder without checkpoints (a mistyped --out) and creates nothing', async () => {
+    await expect(train(fakeTask(), cfg('typo', { resume: true }), quiet)).rejects.toThrow(/^\[fake\] --resume: .*typo holds no checkpoint .*; check --out, or drop --resume to start a new run\.$/);
+    expect(fs.existsSync(path.join(tmp, 'typo'))).toBe(false);
+  });
+
+  it('warns when the loss climbs by orders of magnitude, naming --lr', async () => {
+    const lines: string[] = [];
+    const task = fakeTask();
+    let k = 0;
+    const exploding: typeof task = {
+      ...task,
+      loss(args) {
+        const t = task.loss(args);
+        const scale = 10 ** (3 * k++);
+        return { total: tf.mul(t.total, scale) as tf.Scalar, terms: t.terms };
+      },
+    };
+    await train(exploding, cfg('diverge', { iters: 3, evalEvery: 0, checkpointEvery: 0 }), { ...quiet, plots: false, log: (l) => lines.push(l) });
+    const warnings = lines.filter((l) => l.includes('warning:'));
+    expect(warnings.length).toBe(2);
+    expect(warnings[0]).toMatch(/step 2: loss .* the loss at step 1 .*training is diverging; lower --lr \(now 0\.05\)\./);
+  });
+
   it('stops on a non-finite loss keeping the last good checkpoint and the CSV up to it', async () => {
     const err = await train(fakeTask(), cfg('nan'), { ...quiet, nanAtStep: 2 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NonFiniteLossError);

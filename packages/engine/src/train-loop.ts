@@ -15,6 +15,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { Progress, Rng, restoreCheckpoint, saveCheckpoint, type RngState } from '@gpl/core';
 import { DataLoader, collateHost, disposeBatch, toBatch, writeFileAtomic, type Batch, type Dataset, type Sample, type Transform } from '@gpl/data';
 import type { GenericPerceptualLoss } from '@gpl/loss';
+import { DivergenceWatch } from './divergence';
 import { NonFiniteLossError } from './errors';
 import { MetricsLog, writeRunPlots, type MetricPlot } from './metrics-log';
 import { createPerceptualLoss, describePerceptualEngine, perceptualOption, type PerceptualFlags } from './perceptual';
@@ -172,6 +173,30 @@ export class SeededMathRandom {
   }
 }
 
+/**
+ * Restores the first checkpoint of `candidates` (newest first) that reads back whole, saying which
+ * damaged ones it passed over; throws the newest one's error when none does.
+ */
+async function restoreNewestIntact(
+  candidates: readonly string[],
+  target: Parameters<typeof restoreCheckpoint>[1],
+  log: (line: string) => void,
+): Promise<{ dir: string; state: Record<string, unknown> }> {
+  const failures: string[] = [];
+  let first: unknown;
+  for (const dir of candidates) {
+    try {
+      const restored = await restoreCheckpoint(dir, target);
+      if (failures.length) log(`--resume: ${failures.join('; ')}; resuming from the newest intact checkpoint, ${path.basename(dir)}.`);
+      return restored;
+    } catch (e) {
+      first ??= e;
+      failures.push(`${path.basename(dir)} is damaged (${(e as Error).message.replace(/^\[[^\]]*\]\s*/, '')})`);
+    }
+  }
+  throw first;
+}
+
 /** Samples of step s: batch s mod (batches per epoch) of epoch ⌊s / batches per epoch⌋. */
 function stepSamples(loader: DataLoader<Sample>, batch: number, s: number): Promise<Sample[]> {
   const perEpoch = loader.batchesPerEpoch;
@@ -217,7 +242,7 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
     let lastCheckpoint: string | undefined;
     let csv = new MetricsLog(csvFile);
     if (run.resumeFrom) {
-      const { dir, state } = await restoreCheckpoint(run.resumeFrom, { model, optimizer });
+      const { dir, state } = await restoreNewestIntact(run.resumeFrom, { model, optimizer }, log);
       step = state.step as number;
       dropout.rng.setState(state.dropoutRng as RngState);
       history = (state.history as EvalRecord[]) ?? [];
@@ -225,8 +250,6 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
       lastCheckpoint = dir;
       csv = await MetricsLog.resume(csvFile, step);
       log(`resumed from ${path.relative(process.cwd(), dir) || dir} at step ${step}/${cfg.iters}`);
-    } else if (cfg.resume) {
-      log(`--resume: no checkpoint in ${run.checkpoints} yet; starting from step 0`);
     }
     firstStepDone = step > 0;
 
@@ -235,10 +258,14 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
       lastCheckpoint = await saveCheckpoint(run.checkpoints, { model, optimizer, state }, { tags, keep: 2 });
       await csv.write();
     };
-    const record = (m: M) => {
+    /** Records an evaluation at this step, moves `best` when it improved, and checkpoints. */
+    const evaluated = async (m: M) => {
       const row = task.metricRow(m);
       history = [...history.filter((h) => h.step !== step), { step, metrics: row }];
       csv.evaluation(step, row);
+      const improved = score(m) > best;
+      if (improved) best = score(m);
+      await save(improved ? ['latest', 'best'] : ['latest']);
     };
     const plots = async () => {
       if (options.plots !== false) await writeRunPlots(run.runDir, csv, task.metricPlots ?? []);
@@ -246,6 +273,7 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
 
     const progress = new Progress({ total: cfg.iters, label: 'train', start: step, ...(options.progressStream ? { stream: options.progressStream } : {}) });
     let pending = step < cfg.iters ? stepSamples(loader, cfg.batch, step) : undefined;
+    const divergence = new DivergenceWatch();
     let stepSeconds = 0;
     let stepsRun = 0;
     const result = (status: 'done' | 'stopped', final?: M): TrainResult<M, I> => ({
@@ -277,6 +305,8 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
         }
         if (!Number.isFinite(out.total)) throw new NonFiniteLossError(task.name, step + 1, out.total, lastCheckpoint);
         step++;
+        const warning = divergence.observe(step, out.total, `lower --lr (now ${cfg.lr})`);
+        if (warning) log(`\n${warning}`);
         firstStepDone = true;
         const seconds = (Date.now() - started) / 1000;
         stepSeconds += seconds;
@@ -289,11 +319,8 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
         const isCkpt = isEval || (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0);
         if (isEval) {
           const m = await task.evaluate(model, cfg, data.info);
-          record(m);
-          const improved = score(m) > best;
-          if (improved) best = score(m);
           if (step < cfg.iters) log(`\nstep ${step}: ${task.describe(m)}`);
-          await save(improved ? ['latest', 'best'] : ['latest']);
+          await evaluated(m);
           await plots();
         } else if (isCkpt) {
           await save(['latest']);
@@ -314,12 +341,7 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
     // The end: final metrics (recomputed when resuming a finished run), sample drawings, plots.
     const finish = { model, cfg, info: data.info, runDir: run.runDir, samples: options.samples ?? 4 };
     const final = task.finalEvaluate ? await task.finalEvaluate(finish) : await task.evaluate(model, cfg, data.info);
-    if (!history.some((h) => h.step === step)) {
-      record(final);
-      const improved = score(final) > best;
-      if (improved) best = score(final);
-      await save(improved ? ['latest', 'best'] : ['latest']);
-    }
+    if (!history.some((h) => h.step === step)) await evaluated(final);
     await plots();
     await writeFileAtomic(
       path.join(run.runDir, 'final.json'),
