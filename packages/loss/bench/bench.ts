@@ -10,29 +10,24 @@
  * between tfjs and onnxruntime (reported apart as well).
  */
 import { spawnSync } from 'child_process';
-import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendReport, initBackend, type BackendPreference } from '@gpl/core';
+import { benchFlag, benchListFlag, benchNumberFlag, medianSeconds, settle, writeBenchResults } from '@gpl/core/bench';
 import { GenericPerceptualLoss, VGG_PRESETS, formatEngineReport, parseNetworkSpec, type LossEngine } from '@gpl/loss';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
-const repeats = Number(flag('repeats', '3'));
-const shapes = flag('shapes', '2x128x256x19,2x64x64x19').split(',').map((s) => s.split('x').map(Number) as [number, number, number, number]);
-const presets = flag('presets', 'vgg11;vgg13;vgg16;vgg19;1,1,1,1,1;3,3,4,4,4').split(';');
-const engines = flag('engines', 'tfjs,onnxruntime').split(',') as LossEngine[];
+const repeats = benchNumberFlag('repeats', 3);
+const shapes = benchListFlag('shapes', ['2x128x256x19', '2x64x64x19']).map((s) => s.split('x').map(Number) as [number, number, number, number]);
+const presets = benchFlag('presets', 'vgg11;vgg13;vgg16;vgg19;1,1,1,1,1;3,3,4,4,4').split(';');
+const engines = benchListFlag('engines', ['tfjs', 'onnxruntime']) as LossEngine[];
 /** onnxruntime and PyTorch thread counts to run, e.g. --threads 1,2. */
-const threadCounts = flag('threads', String(os.availableParallelism())).split(',').map(Number);
+const threadCounts = benchListFlag('threads', [String(os.availableParallelism())]).map(Number);
 const workspace = path.resolve(__dirname, '../../..');
 
 /** A python3 that imports torch: `python3` first, then the Debian one (python3-torch) if pyenv shadows it. */
 function findTorchPython(): { python: string | null; note: string } {
-  if (flag('torch', 'auto') === 'off') return { python: null, note: 'PyTorch column off (--torch off)' };
+  if (benchFlag('torch', 'auto') === 'off') return { python: null, note: 'PyTorch column off (--torch off)' };
   for (const python of ['python3', '/usr/bin/python3']) {
     const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
     if (r.status === 0) return { python, note: `PyTorch via ${python}` };
@@ -58,24 +53,8 @@ function torchStep(python: string, preset: string, shape: string, threads: numbe
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-/** Median seconds of `repeats` calls after one warm-up call. */
-async function median(fn: () => tf.TensorContainer): Promise<number> {
-  const run = async () => {
-    const out = fn();
-    const list = (Array.isArray(out) ? out : [out]) as tf.Tensor[];
-    await Promise.all(list.map((t) => t.data()));
-    tf.dispose(list);
-  };
-  await run();
-  const samples: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await run();
-    samples.push((performance.now() - t0) / 1000);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
+/** Median seconds of `repeats` calls of `fn` (its outputs computed and disposed) after one warm-up call. */
+const median = (fn: () => tf.TensorContainer) => medianSeconds(() => settle(fn()), { reps: repeats });
 
 interface Row {
   backend: string;
@@ -98,7 +77,7 @@ interface Row {
 const ms = (s: number) => `${(s * 1000).toFixed(0).padStart(6)} ms`;
 
 async function main(): Promise<void> {
-  const wanted = flag('backends', 'tensorflow,wasm').split(',') as BackendPreference[];
+  const wanted = benchListFlag('backends', ['tensorflow', 'wasm']) as BackendPreference[];
   const rows: Row[] = [];
   const conv: Record<string, { shape: string; gflops: number }> = {};
   const batching: Record<string, { shape: string; separateSeconds: number; batchedSeconds: number }> = {};
@@ -224,11 +203,7 @@ async function main(): Promise<void> {
     const fmt = (v: number | null) => (v === null ? '   —' : `${v.toFixed(2)}×`);
     console.log(`  ${q.preset.padEnd(10)} ${q.shape.padEnd(13)} onnxruntime×${q.threads} / PyTorch×${q.threads} ${fmt(q.onnxruntimeOverPytorch)}   onnxruntime / tfjs-${q.backend} ${fmt(q.onnxruntimeOverTfjs)}`);
   }
-  const out = path.resolve(workspace, 'bench-results/loss.json');
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  const tmp = `${out}.tmp-${process.pid}`;
   const doc = {
-    date: new Date().toISOString(),
     machine: `${os.cpus().length}× ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((v) => v.toFixed(1)).join('/')}`,
     backends: reports,
     engines: engineReports,
@@ -239,9 +214,7 @@ async function main(): Promise<void> {
     rows,
     ratios,
   };
-  fs.writeFileSync(tmp, JSON.stringify(doc, null, 1));
-  fs.renameSync(tmp, out);
-  console.log(`wrote ${path.relative(process.cwd(), out)}`);
+  console.log(`wrote ${path.relative(process.cwd(), writeBenchResults('loss', doc))}`);
 }
 
 main().catch((err) => {
