@@ -108,3 +108,15 @@ describe('alignedBilinear', () => {
     expect(() => alignedBilinear(x, 1.5)).toThrow('factor must be a positive integer');
   });
 });
+
+describe('gatherRows', () => {
+  it('gathers rows and sums the gradient of repeated rows (ScatterNd), on the wasm backend too', async () => {
+    const { gatherRows } = await import('./gather');
+    await initBackend({ prefer: 'wasm' });
+    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    expect(gatherRows(x, [2, 0, 2]).arraySync()).toEqual([[5, 6], [1, 2], [5, 6]]);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gatherRows(t, [2, 0, 2]), tf.tensor2d([[1, 10], [100, 1000], [2, 20]]))))(x);
+    expect(g.arraySync()).toEqual([[100, 1000], [0, 0], [3, 30]]);
+    await initBackend({ prefer: 'cpu' });
+  });
+});

@@ -10,6 +10,7 @@
  * the mask branch and the mask logits.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gatherRows } from './gather';
 
 /** The head's shape: mask-branch channels in, hidden channels, number of 1×1 layers. */
 export interface DynamicHeadShape {
@@ -87,7 +88,7 @@ export function dynamicMaskLogits(features: tf.Tensor4D, params: tf.Tensor2D, si
     if (c !== s.inChannels) throw new RangeError(`[@gpl/condinst] dynamicMaskLogits: features have ${c} channels, the head expects ${s.inChannels}.`);
     if (sites.image.length !== n) throw new RangeError(`[@gpl/condinst] dynamicMaskLogits: ${n} parameter rows but ${sites.image.length} instance sites.`);
     if (n === 0) return tf.zeros([0, h, w]) as tf.Tensor3D;
-    let x = tf.reshape(tf.gather(features, tf.tensor1d(sites.image, 'int32')), [n, h * w, c]) as tf.Tensor3D;
+    let x = tf.reshape(gatherRows(features, sites.image), [n, h * w, c]) as tf.Tensor3D;
     if (s.coordChannels === 2) {
       const half = Math.floor(stride / 2);
       const coords = new Float32Array(n * h * w * 2);
