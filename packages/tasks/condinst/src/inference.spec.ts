@@ -42,8 +42,8 @@ describe('decodeCandidates', () => {
 
 describe('classwiseNms', () => {
   it('suppresses IoU > threshold within a class only, best first', () => {
-    // a, b overlap with IoU 0.6/1.4 ≈ 0.82 (same class) → b dropped; c is another class → kept;
-    // d overlaps a by exactly IoU 0.6/1.4 too, but d vs a at threshold 0.9 is kept.
+    // a, b (class 0) overlap with IoU 80/100 = 0.8 → b dropped at 0.6, kept at 0.85; c is the same
+    // box as a but class 1 → kept; d (class 0) lies elsewhere and scores best → first.
     const boxes = [[0, 0, 10, 10], [0, 0, 10, 8], [0, 0, 10, 10], [20, 20, 30, 30]];
     expect(boxIou(boxes[0], boxes[1])).toBeCloseTo(0.8, 6);
     expect(classwiseNms(boxes, [0.9, 0.8, 0.7, 0.95], [0, 0, 1, 0], 0.6)).toEqual([3, 0, 2]);
