@@ -64,3 +64,14 @@ export {
   type EvalDetection,
   type LoadedResults,
 } from './results';
+export {
+  resizeShortestEdge,
+  shortestEdgeSize,
+  instanceTrainTransform,
+  instanceTestTransform,
+  cocoInstanceRecipe,
+  cocoMiniInstanceRecipe,
+  type InstanceRecipe,
+  type ResizeShortestEdgeOptions,
+} from './augment';
+export { cocoDataset, cocoSplitName } from './descriptor';
