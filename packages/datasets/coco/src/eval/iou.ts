@@ -1,0 +1,197 @@
+/**
+ * IoU as COCOeval computes it (`maskUtils.iou` → `bbIou` / `rleIou` in COCO `common/maskApi.c`),
+ * and segmentations turned into RLE as `COCO.annToRLE` / `maskUtils.frPyObjects` do.
+ *
+ * What differs from a plain IoU, and why it is kept:
+ * - a crowd ground truth's union is the detection's own area, so a detection inside a crowd
+ *   region scores 1;
+ * - `rleIou` first computes the IoU of the masks' boxes (from `rleToBbox`) and computes the mask
+ *   IoU only where that box IoU is > 0; masks of different sizes then give −1 (never a match)
+ *   rather than an error, and zero where their boxes do not touch;
+ * - a polygon list whose first part has exactly 4 numbers is read as a list of [x, y, w, h]
+ *   boxes (`frPyObjects` decides by the first part's length);
+ * - an uncompressed RLE keeps its own `size`, whatever the image's size is.
+ * Matrices are row-major D×G (detections × ground truths), pycocotools' `(m, n)` layout.
+ */
+import { bboxToRle, polygonToRle } from '../polygon';
+import { checkRle, countsFromString, mergeRles, type BboxXywh, type Rle } from '../rle';
+
+/** 2³², for C's unsigned wrap-around in `rleToBbox`. */
+const UINT = 4294967296;
+
+/**
+ * The box of an RLE exactly as `rleToBbox` computes it: a trailing zero run is dropped, every
+ * run boundary counts (so an RLE with empty runs in the middle can get a larger box than its
+ * pixels), and a run that wraps into the next column widens the box to the full height.
+ */
+export function cocoRleBbox(rle: Rle): [number, number, number, number] {
+  const [h, w] = rle.size;
+  const m = rle.counts.length - (rle.counts.length % 2);
+  if (m === 0) return [0, 0, 0, 0];
+  let xs = w;
+  let ys = h;
+  let xe = 0;
+  let ye = 0;
+  let xp = 0;
+  let cc = 0;
+  for (let j = 0; j < m; j++) {
+    cc += rle.counts[j];
+    let t = cc - (j % 2); // start of a foreground run (j even) or its last pixel (j odd)
+    if (t < 0) t += UINT;
+    const y = t % h;
+    const x = (t - y) / h;
+    if (j % 2 === 0) xp = x;
+    else if (xp < x) {
+      ys = 0;
+      ye = h - 1;
+    }
+    xs = Math.min(xs, x);
+    xe = Math.max(xe, x);
+    ys = Math.min(ys, y);
+    ye = Math.max(ye, y);
+  }
+  return [xs, ys, xe - xs + 1, ye - ys + 1];
+}
+
+/** `bbIou`: IoU of [x, y, w, h] boxes, D×G row-major; crowd columns divide by the detection's area. */
+export function bboxIouMatrix(dts: readonly BboxXywh[], gts: readonly BboxXywh[], iscrowd: readonly boolean[]): Float64Array {
+  const D = dts.length;
+  const G = gts.length;
+  const out = new Float64Array(D * G);
+  for (let g = 0; g < G; g++) {
+    const gb = gts[g];
+    const ga = gb[2] * gb[3];
+    for (let d = 0; d < D; d++) {
+      const db = dts[d];
+      const iw = Math.min(db[2] + db[0], gb[2] + gb[0]) - Math.max(db[0], gb[0]);
+      if (!(iw > 0)) continue;
+      const ih = Math.min(db[3] + db[1], gb[3] + gb[1]) - Math.max(db[1], gb[1]);
+      if (!(ih > 0)) continue;
+      const inter = iw * ih;
+      const da = db[2] * db[3];
+      out[d * G + g] = inter / (iscrowd[g] ? da : da + ga - inter);
+    }
+  }
+  return out;
+}
+
+/** Intersection and union pixel counts of two same-size RLEs, walking both run lists together. */
+function overlap(a: readonly number[], b: readonly number[]): { inter: number; union: number } {
+  let ia = 0;
+  let ib = 0;
+  let leftA = a.length > 0 ? a[0] : 0;
+  let leftB = b.length > 0 ? b[0] : 0;
+  let onA = false;
+  let onB = false;
+  let inter = 0;
+  let union = 0;
+  while (leftA > 0 || leftB > 0 || ia + 1 < a.length || ib + 1 < b.length) {
+    // Step past exhausted runs (empty runs included) before taking the common stretch.
+    while (leftA === 0 && ia + 1 < a.length) {
+      leftA = a[++ia];
+      onA = !onA;
+    }
+    while (leftB === 0 && ib + 1 < b.length) {
+      leftB = b[++ib];
+      onB = !onB;
+    }
+    if (leftA === 0 || leftB === 0) break;
+    const n = Math.min(leftA, leftB);
+    if (onA || onB) {
+      union += n;
+      if (onA && onB) inter += n;
+    }
+    leftA -= n;
+    leftB -= n;
+  }
+  return { inter, union };
+}
+
+/** Foreground pixels of an RLE (`rleArea`: the sum of the odd-index counts). */
+export function cocoRleArea(rle: Rle): number {
+  let a = 0;
+  for (let i = 1; i < rle.counts.length; i += 2) a += rle.counts[i];
+  return a;
+}
+
+/** `rleIou`: mask IoU after the box pre-check, D×G row-major; −1 for masks of different sizes whose boxes overlap. */
+export function rleIouMatrix(dts: readonly Rle[], gts: readonly Rle[], iscrowd: readonly boolean[]): Float64Array {
+  const out = bboxIouMatrix(dts.map(cocoRleBbox), gts.map(cocoRleBbox), iscrowd);
+  const G = gts.length;
+  for (let d = 0; d < dts.length; d++) {
+    for (let g = 0; g < G; g++) {
+      if (!(out[d * G + g] > 0)) continue;
+      const dt = dts[d];
+      const gt = gts[g];
+      if (dt.size[0] !== gt.size[0] || dt.size[1] !== gt.size[1]) {
+        out[d * G + g] = -1;
+        continue;
+      }
+      const { inter, union } = overlap(dt.counts, gt.counts);
+      out[d * G + g] = inter === 0 ? 0 : inter / (iscrowd[g] ? cocoRleArea(dt) : union);
+    }
+  }
+  return out;
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Why a segmentation cannot be read, for the caller to place in its file/index message. */
+export class SegmentationError extends Error {}
+
+/**
+ * A COCO segmentation as RLE, as `COCO.annToRLE` makes it for an image of `height × width`:
+ * polygons rasterised (`rleFrPoly`) and merged; a first part of exactly 4 numbers makes every part
+ * a box [x, y, w, h]; an RLE ({size, counts} with a list or a compressed string) keeps its own size.
+ * Parts with fewer than 3 points rasterise to nothing (as `rleFrPoly` does); an odd count drops
+ * its last number. Throws {@link SegmentationError} for anything else.
+ */
+export function segmentationToRle(seg: unknown, height: number, width: number): Rle {
+  if (Array.isArray(seg)) {
+    if (seg.length === 0) throw new SegmentationError('an empty polygon list (expected polygons [x1, y1, …] or an RLE {size, counts})');
+    seg.forEach((part, p) => {
+      if (!Array.isArray(part) || !part.every(isNum)) {
+        throw new SegmentationError(`polygon ${p} is not a list of finite numbers`);
+      }
+    });
+    const parts = seg as number[][];
+    if (parts[0].length === 4) {
+      const bad = parts.findIndex((p) => p.length !== 4);
+      if (bad >= 0) {
+        throw new SegmentationError(`part 0 has 4 numbers, so every part is read as a box [x, y, w, h], but part ${bad} has ${parts[bad].length}`);
+      }
+      return mergeRles(parts.map((b) => bboxToRle(b as unknown as BboxXywh, height, width)));
+    }
+    if (parts[0].length < 4) throw new SegmentationError(`polygon 0 has ${parts[0].length} numbers (expected ≥ 6, or 4 for a box)`);
+    return mergeRles(
+      parts.map((p) => {
+        const even = p.length - (p.length % 2);
+        return even >= 6 ? polygonToRle(even === p.length ? p : p.slice(0, even), height, width) : { size: [height, width], counts: [height * width] };
+      }),
+    );
+  }
+  if (seg !== null && typeof seg === 'object') {
+    const o = seg as { size?: unknown; counts?: unknown };
+    const size = o.size;
+    if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && v >= 0)) {
+      throw new SegmentationError(`RLE size ${JSON.stringify(size)} is not [height, width]`);
+    }
+    let counts: number[];
+    if (typeof o.counts === 'string') {
+      try {
+        counts = countsFromString(o.counts);
+      } catch (e) {
+        throw new SegmentationError((e as Error).message.replace(/^\[@gpl\/coco\] countsFromString: /, 'RLE counts: '));
+      }
+    } else if (Array.isArray(o.counts)) counts = o.counts as number[];
+    else throw new SegmentationError('RLE counts must be a compressed string or a list of integers');
+    const rle: Rle = { size: [size[0], size[1]], counts };
+    try {
+      checkRle(rle, 'RLE');
+    } catch (e) {
+      throw new SegmentationError((e as Error).message.replace(/^\[@gpl\/coco\] RLE: /, 'RLE ').replace(/\.$/, ''));
+    }
+    return rle;
+  }
+  throw new SegmentationError(`${JSON.stringify(seg) ?? String(seg)} is neither polygons nor an RLE {size, counts}`);
+}
