@@ -13,6 +13,7 @@ export {
 export { sgdStep, trainableVariables, type LossTerms, type SgdContext, type StepLoss } from './sgd-step';
 export { MetricsLog, emaSmooth, writeRunPlots, type MetricPlot, type MetricsRow } from './metrics-log';
 export {
+  PAPER_PERCEPTUAL,
   PERCEP_ENGINES,
   PERCEP_KERNELS,
   PERCEP_LEVELS,
@@ -56,3 +57,4 @@ export {
 export { compareTable, formatMeanStd, meanCurve, meanStd, runVariants, writeComparison, type CompareMetric, type CompareRun } from './compare';
 export { predictImage, predictPadded, slideCoverage, slideStride, splitOutputs, windowStarts, type InferenceOptions } from './predict';
 export { renderPanels, writePanels, type LegendEntry, type Panel } from './panels';
+export { optionFailure, restoreModel } from './options';

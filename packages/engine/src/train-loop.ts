@@ -110,6 +110,8 @@ export interface TaskSpec<C extends LoopConfig, I, M> {
   finalRecord?(m: M, info: I): Record<string, unknown>;
   /** Metric plots written beside loss.png and lr.png. */
   readonly metricPlots?: readonly MetricPlot[];
+  /** Frees what `openData` holds besides tensors the loop owns (e.g. a teacher network); called once the run ends. */
+  dispose?(info: I): void;
 }
 
 /** One evaluation during a run: the step and the metric row. */
@@ -220,8 +222,10 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
   let model: tfl.LayersModel | undefined;
   let gpl: GenericPerceptualLoss | undefined;
   let optimizer: tf.MomentumOptimizer | undefined;
+  let opened: TaskData<I> | undefined;
   try {
     const data = await task.openData(cfg);
+    opened = data;
     for (const note of data.notes ?? []) log(note);
     if (data.train.length < cfg.batch) {
       throw new RangeError(`[${task.name}] option 'batch': ${cfg.batch} is more than the ${data.train.length} training samples of ${data.train.name}.`);
@@ -352,6 +356,7 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
     if (!firstStepDone) discardRunFolder(run);
     throw err;
   } finally {
+    if (opened) task.dispose?.(opened.info);
     model?.dispose();
     gpl?.dispose();
     optimizer?.dispose();

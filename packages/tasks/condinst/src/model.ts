@@ -51,7 +51,9 @@ const normal = (seed: number) => tfl.initializers.randomNormal({ mean: 0, stddev
 const kaimingUniform = (seed: number) => tfl.initializers.varianceScaling({ scale: 1, mode: 'fanIn', distribution: 'uniform', seed });
 
 /** A 3×3 (or k×k) stride-1 convolution with bias, 'same' padding (symmetric at stride 1). */
-function conv(x: ST, name: string, filters: number, kernelSize: number, init: tfl.initializers.Initializer, biasInit: tfl.initializers.Initializer = tfl.initializers.zeros()): ST {
+type Initializer = ReturnType<typeof tfl.initializers.zeros>;
+
+function conv(x: ST, name: string, filters: number, kernelSize: number, init: Initializer, biasInit: Initializer = tfl.initializers.zeros()): ST {
   return tfl.layers.conv2d({ filters, kernelSize, padding: 'same', useBias: true, kernelInitializer: init, biasInitializer: biasInit, name }).apply(x) as ST;
 }
 

@@ -12,7 +12,8 @@
  *
  * The perceptual term compares the n × H/4 × W/4 × 1 mask probabilities with a teacher's for
  * the same instances — the teacher's controller output at the same image, location and level,
- * on the teacher's own mask features (REFERENCE.md §7) — through a one-channel loss network.
+ * on the teacher's own mask features (REFERENCE.md §7) — through a one-channel loss network;
+ * without a teacher, with the ground-truth masks at stride 4.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -31,8 +32,11 @@ export interface CondInstLossOptions {
   readonly maxProposals: number;
   /** Centre-sampling radius in strides (1.5). */
   readonly radius: number;
-  /** The perceptual loss on mask probabilities, with the teacher that supplies the targets. */
-  readonly perceptual?: { readonly gpl: GenericPerceptualLoss; readonly lambda: number; readonly teacher: tfl.LayersModel };
+  /**
+   * The perceptual loss on mask probabilities, with the teacher that supplies the targets; without
+   * a teacher the target is the ground-truth mask at stride 4.
+   */
+  readonly perceptual?: { readonly gpl: GenericPerceptualLoss; readonly lambda: number; readonly teacher?: tfl.LayersModel };
 }
 
 /** The loss and its named terms (metrics.csv columns). */
@@ -48,8 +52,7 @@ export interface CondInstLoss {
 function flattenHeads(levels: tf.Tensor4D[]): tf.Tensor2D {
   const n = levels[0].shape[0];
   const perImage = levels.map((l) => tf.reshape(l, [n, l.shape[1] * l.shape[2], l.shape[3]]));
-  const all = tf.concat(perImage, 1);
-  return tf.reshape(all, [-1, all.shape[2]]) as tf.Tensor2D;
+  return tf.reshape(tf.concat(perImage, 1), [-1, levels[0].shape[3]]) as tf.Tensor2D;
 }
 
 /** `count` distinct entries of `from`, drawn uniformly (a partial Fisher–Yates shuffle on Math.random). */
@@ -58,7 +61,9 @@ export function drawWithoutReplacement(from: readonly number[], count: number): 
   const k = Math.min(count, a.length);
   for (let i = 0; i < k; i++) {
     const j = i + Math.floor(Math.random() * (a.length - i));
-    [a[i], a[j]] = [a[j], a[i]];
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
   }
   return a.slice(0, k);
 }
@@ -144,14 +149,17 @@ export function condInstLoss(model: tfl.LayersModel, images: tf.Tensor4D, instan
       const inst = t.instances[t.instance[row % L]];
       gt.set(strideMask(inst.mask!, height, width, MASK_OUT_STRIDE), i * mh * mw);
     });
-    terms.loss_mask = diceLoss(probs, tf.tensor4d(gt, [drawn.length, mh, mw, 1]));
+    const gtMasks = tf.tensor4d(gt, [drawn.length, mh, mw, 1]);
+    terms.loss_mask = diceLoss(probs, gtMasks);
     if (o.perceptual) {
-      const p = o.perceptual;
-      const teacherProbs = tf.tidy(() => {
-        const t = condInstOutputs(p.teacher.apply(images, { training: false }) as tf.Tensor[]);
-        return maskProbs(flattenHeads(t.levels), t.maskFeatures, drawn, sites, C);
-      });
-      terms.loss_gpl = p.gpl.compute(probs, teacherProbs);
+      const { gpl, teacher } = o.perceptual;
+      const target = teacher
+        ? tf.tidy(() => {
+            const t = condInstOutputs(teacher.apply(images, { training: false }) as tf.Tensor[]);
+            return maskProbs(flattenHeads(t.levels), t.maskFeatures, drawn, sites, C);
+          })
+        : gtMasks;
+      terms.loss_gpl = gpl.compute(probs, target);
     }
   }
   let total = tf.addN([terms.loss_fcos_cls, terms.loss_fcos_loc, terms.loss_fcos_ctr, terms.loss_mask]) as tf.Scalar;

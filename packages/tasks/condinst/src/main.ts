@@ -1,0 +1,151 @@
+/**
+ * The `condinst` command line: `train` (default), `train-teacher` and `eval`, on the engine's
+ * flags, config merge and error surface. Run it with `npx nx run condinst:train -- --iters 50` or
+ * `npx tsx --tsconfig tsconfig.base.json packages/tasks/condinst/src/main.ts train --help`.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { IMAGENET_MEAN, IMAGENET_STD, isMiniRoot, recipeFor, type InstanceSample } from '@gpl/data';
+import { CocoDataset, cocoDataset, instanceTestTransform, perCategoryTable, readEvalGroundTruth, summaryLines, writeCocoResults } from '@gpl/coco';
+import {
+  backendOption,
+  explicitFlags,
+  failOnUsage,
+  mergeFlags,
+  newestRun,
+  parseBackend,
+  resolveCheckpointPath,
+  runCli,
+  startBackend,
+  timestamp,
+  trainFlags,
+  verboseOption,
+} from '@gpl/engine';
+import { RESNET_NAMES } from '@gpl/resnet';
+import { defaultCondInstConfig, validateCondInstConfig, type CondInstConfig } from './config';
+import { formatMetrics, predictResults, scoreResults } from './eval';
+import { writeInstanceDrawing } from './overlay';
+import { loadCondInstModel, trainCondInst } from './task';
+
+const RUNS = path.join('runs', 'condinst');
+/** Where `condinst:train-teacher` writes the coco-mini teacher (and `--teacher auto` looks). */
+export const MINI_TEACHER_RUN = path.join('runs', 'condinst-teacher', 'coco-mini');
+
+/** Flags beside the engine's. */
+function condInstFlags<T>(y: Argv<T>, d: CondInstConfig = defaultCondInstConfig) {
+  return trainFlags(y, d)
+    .option('data-root', { type: 'string', default: d.dataRoot, describe: 'COCO-format dataset folder (annotations/instances_<split>2017.json, <split>2017/)' })
+    .option('backbone', { type: 'string', choices: RESNET_NAMES as unknown as string[], default: d.backbone, describe: 'encoder' })
+    .option('width', { type: 'number', default: d.width, describe: 'width multiplier (1 = published network)' })
+    .option('canvas', { type: 'string', default: '', describe: "training canvas height,width (multiples of 32); '' = the smallest that holds the recipe's largest resize" })
+    .option('max-proposals', { type: 'number', default: d.maxProposals, describe: 'positive locations per batch drawn for the mask head' })
+    .option('radius', { type: 'number', default: d.radius, describe: 'FCOS centre-sampling radius in strides (0: whole box)' })
+    .option('teacher', { type: 'string', default: d.teacher, describe: `teacher checkpoint for the GPL target; 'none' = ground-truth masks; 'auto' = ${MINI_TEACHER_RUN} on coco-mini if present` })
+    .option('verbose', verboseOption());
+}
+
+/** Flags (over --config, over the defaults) → a validated config. Exported for tests. */
+export function configFromFlags(argv: Record<string, unknown>, explicit: ReadonlySet<string> = new Set(Object.keys(argv)), defaults: CondInstConfig = defaultCondInstConfig): CondInstConfig {
+  const merged = mergeFlags(argv, explicit, defaults, 'condinst');
+  if (typeof merged.canvas === 'string') {
+    const text = merged.canvas.trim();
+    merged.canvas = text ? text.split(/[,x]/).map((s) => Number(s.trim())) : [];
+  }
+  if (merged.teacher === 'none') merged.teacher = '';
+  if (merged.teacher === 'auto') {
+    merged.teacher = isMiniRoot(cocoDataset, String(merged.dataRoot)) && fs.existsSync(path.join(MINI_TEACHER_RUN, 'checkpoints', 'latest')) ? MINI_TEACHER_RUN : '';
+  }
+  if (!merged.out) {
+    merged.out = merged.resume ? newestRun(RUNS) ?? '' : path.join(RUNS, `${path.basename(path.resolve(String(merged.dataRoot)))}-${String(merged.backbone)}-${timestamp()}`);
+    if (!merged.out) throw new RangeError(`[condinst] --resume: no run with checkpoints under ${RUNS}; pass --out <run folder>.`);
+  }
+  merged.backend = parseBackend(merged.backend, explicit.has('backend'));
+  return validateCondInstConfig(merged as unknown as CondInstConfig);
+}
+
+/**
+ * The teacher's defaults: twice the width, no perceptual term, more steps; written to
+ * MINI_TEACHER_RUN on coco-mini (its own folder under runs/condinst-teacher elsewhere).
+ */
+export const teacherDefaults: CondInstConfig = Object.freeze({ ...defaultCondInstConfig, width: 0.5, percep: 'none', teacher: '', iters: 500, out: MINI_TEACHER_RUN });
+
+async function trainCommand(argv: Record<string, unknown>, args: readonly string[], defaults: CondInstConfig): Promise<void> {
+  const cfg = configFromFlags(argv, explicitFlags(args), defaults);
+  await startBackend(cfg.backend);
+  console.log(`config: ${JSON.stringify(cfg)}`);
+  const started = Date.now();
+  const r = await trainCondInst(cfg);
+  if (r.final) {
+    console.log(formatMetrics(r.final));
+    console.log(`(${r.step} steps, ${((Date.now() - started) / 1000).toFixed(0)} s, ${r.secondsPerStep.toFixed(2)} s/step)`);
+  }
+  console.log(`run folder: ${path.relative(process.cwd(), r.runDir) || r.runDir}`);
+}
+
+async function evalCommand(argv: { checkpoint?: string; dataRoot?: string; split: string; out?: string; drawings: number }): Promise<void> {
+  const ck = resolveCheckpointPath(argv.checkpoint ?? newestRun(RUNS) ?? '', { prefer: 'best', option: '--checkpoint', hint: argv.checkpoint ? undefined : `No run with checkpoints under ${RUNS}: train one first (npx nx run condinst:train).` });
+  const dataRoot = argv.dataRoot ?? (ck.config?.dataRoot as string | undefined) ?? defaultCondInstConfig.dataRoot;
+  const ds = await cocoDataset.open(dataRoot, cocoDataset.splitName(argv.split));
+  if (!(ds instanceof CocoDataset)) throw new TypeError('[condinst] the COCO descriptor opened something other than a CocoDataset.');
+  const model = await loadCondInstModel(ck);
+  try {
+    const recipe = recipeFor(cocoDataset, dataRoot);
+    const outDir = argv.out ?? path.join(ck.runDir ?? path.dirname(ck.dir), 'eval', `${argv.split}-${path.basename(ck.dir)}`);
+    const results = await predictResults(model, ds, {
+      numClasses: ds.classNames.length,
+      resize: instanceTestTransform(recipe),
+      mean: IMAGENET_MEAN,
+      std: IMAGENET_STD,
+      onPrediction: async (s: InstanceSample, dets, i) => {
+        if (i < argv.drawings) await writeInstanceDrawing(path.join(outDir, 'samples', `${s.id}.png`), s, dets, ds.classNames, ds.palette);
+      },
+    });
+    const resultsFile = path.join(outDir, 'results.json');
+    fs.mkdirSync(outDir, { recursive: true });
+    await writeCocoResults(resultsFile, results);
+    const gt = readEvalGroundTruth(path.join(dataRoot, ds.annotationFile));
+    const m = scoreResults(gt, results, resultsFile, ds.length);
+    console.log(`checkpoint ${path.relative(process.cwd(), ck.dir)} on ${ds.name} (${ds.length} images, ${results.length} detections)`);
+    console.log('\nbbox:');
+    console.log(summaryLines(m.box).join('\n'));
+    console.log('\nsegm:');
+    console.log(summaryLines(m.mask).join('\n'));
+    console.log(`\nper-category mask AP:\n${perCategoryTable(m.mask).join('\n')}`);
+    console.log(`\nresults: ${resultsFile} (COCO format: npx nx run coco:eval -- --gt ${path.join(dataRoot, ds.annotationFile)} --dt ${resultsFile} --iou-type segm)`);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = hideBin(process.argv);
+  await yargs(args)
+    .scriptName('condinst')
+    .command(['train', '$0'], 'train CondInst (FCOS + dynamic mask head), with λ·GPL on the sampled instances’ masks against a teacher', (y) => condInstFlags(y), (argv) => trainCommand(argv, args, defaultCondInstConfig))
+    .command('train-teacher', `train the teacher the default pipeline uses (${MINI_TEACHER_RUN}: width ${teacherDefaults.width}, no GPL)`, (y) => condInstFlags(y, teacherDefaults), (argv) => trainCommand(argv, args, teacherDefaults))
+    .command(
+      'eval',
+      'evaluate a checkpoint: pycocotools-equal box and mask AP, per-category AP, results.json in COCO format',
+      (y) =>
+        y
+          .option('checkpoint', { type: 'string', describe: `run folder, checkpoints/ folder, step-* folder or a latest/best pointer (default: the newest run under ${RUNS})` })
+          .option('data-root', { type: 'string', describe: "COCO-format dataset folder (default: the run's)" })
+          .option('split', { type: 'string', default: 'val', describe: 'split to evaluate (train, val or a COCO split name)' })
+          .option('out', { type: 'string', describe: 'folder for results.json and drawings (default: <run>/eval/<split>-<step>)' })
+          .option('drawings', { type: 'number', default: 4, describe: 'draw this many samples (image / ground truth / prediction)' })
+          .option('backend', backendOption())
+          .option('verbose', verboseOption()),
+      async (argv) => {
+        await startBackend(parseBackend(argv.backend, explicitFlags(args).has('backend')));
+        await evalCommand({ checkpoint: argv.checkpoint, dataRoot: argv['data-root'], split: argv.split, out: argv.out, drawings: argv.drawings });
+      },
+    )
+    .strict()
+    .help()
+    .fail(failOnUsage)
+    .parseAsync();
+}
+
+if (require.main === module) runCli(main);
