@@ -117,3 +117,36 @@ export async function writeComparison(
   await writeLinePlotPng(plotFile, series, { title: `Validation ${metrics.map((m) => m.title).join(' and ')} (mean of ${seeds} seeds)`, xLabel: 'iteration', yLabel: metrics.every((m) => m.scale === 100) ? '%' : 'value' });
   return { markdown, tableFile, plotFile };
 }
+
+/** What a comparison wrote and ran. */
+export interface ComparisonResult {
+  readonly markdown: string;
+  readonly tableFile: string;
+  readonly plotFile: string;
+  readonly runs: readonly CompareRun[];
+}
+
+/**
+ * The paper's comparison for any task: `baseline-seed<k>` (the run with `percep: 'none'`) and
+ * `gpl-seed<k>` (the run as configured) for each seed under `cfg.out`, resuming runs already
+ * there, then compare.md and compare.png.
+ */
+export async function compareWithBaseline<C extends { readonly out: string; readonly seed: number; readonly resume: boolean; readonly percep: string }>(
+  cfg: C,
+  seeds: readonly number[],
+  trainRun: (cfg: C) => Promise<{ readonly history: readonly EvalRecord[] }>,
+  o: { readonly labels: { readonly baseline: string; readonly gpl: string }; readonly metrics: readonly CompareMetric[]; readonly caption: string; readonly log?: (line: string) => void },
+): Promise<ComparisonResult> {
+  const root = path.resolve(cfg.out);
+  const runs = await runVariants(
+    root,
+    ['baseline', 'gpl'],
+    seeds,
+    async (variant, seed, out, resume) => {
+      const r = await trainRun({ ...cfg, seed, out, resume, percep: variant === 'baseline' ? 'none' : cfg.percep });
+      return { history: r.history, metrics: r.history[r.history.length - 1].metrics };
+    },
+    o.log,
+  );
+  return { ...(await writeComparison(root, runs, o.labels, o.metrics, o.caption)), runs };
+}

@@ -54,7 +54,7 @@ export {
   verboseOption,
   type TrainCliConfig,
 } from './cli';
-export { compareTable, formatMeanStd, meanCurve, meanStd, runVariants, writeComparison, type CompareMetric, type CompareRun } from './compare';
+export { compareTable, compareWithBaseline, formatMeanStd, meanCurve, meanStd, runVariants, writeComparison, type CompareMetric, type CompareRun, type ComparisonResult } from './compare';
 export { predictImage, predictPadded, slideCoverage, slideStride, splitOutputs, windowStarts, type InferenceOptions } from './predict';
 export { renderPanels, writePanels, type LegendEntry, type Panel } from './panels';
 export { optionFailure, restoreModel } from './options';

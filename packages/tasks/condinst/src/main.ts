@@ -24,6 +24,7 @@ import {
   verboseOption,
 } from '@gpl/engine';
 import { RESNET_NAMES } from '@gpl/resnet';
+import { compare } from './compare';
 import { defaultCondInstConfig, validateCondInstConfig, type CondInstConfig } from './config';
 import { formatMetrics, predictResults, scoreResults } from './eval';
 import { writeInstanceDrawing } from './overlay';
@@ -125,6 +126,23 @@ async function main(): Promise<void> {
     .scriptName('condinst')
     .command(['train', '$0'], 'train CondInst (FCOS + dynamic mask head), with λ·GPL on the sampled instances’ masks against a teacher', (y) => condInstFlags(y), (argv) => trainCommand(argv, args, defaultCondInstConfig))
     .command('train-teacher', `train the teacher the default pipeline uses (${MINI_TEACHER_RUN}: width ${teacherDefaults.width}, no GPL)`, (y) => condInstFlags(y, teacherDefaults), (argv) => trainCommand(argv, args, teacherDefaults))
+    .command(
+      'compare',
+      'baseline vs +GPL over several seeds: Markdown table of box and mask AP (mean ± std) and a plot against iterations',
+      (y) => condInstFlags(y).option('seeds', { type: 'string', default: '1,2,3', describe: 'comma-separated seeds' }),
+      async (argv) => {
+        const seeds = String(argv.seeds).split(',').map((s) => Number(s.trim()));
+        if (!seeds.length || seeds.some((s) => !Number.isInteger(s))) throw new RangeError(`[condinst] option 'seeds': expected integers like 1,2,3, received '${argv.seeds}'.`);
+        const flags: Record<string, unknown> = { ...argv };
+        if (!flags.out) flags.out = path.join('runs', 'condinst-compare', timestamp());
+        const cfg = configFromFlags(flags, explicitFlags(args));
+        if (cfg.percep === 'none') throw new RangeError('[condinst] compare: --percep none leaves nothing to compare; give a loss network (e.g. 1,1,1,1,1 or vgg16).');
+        await startBackend(cfg.backend);
+        const r = await compare(cfg, seeds);
+        console.log(r.markdown);
+        console.log(`table: ${r.tableFile}\nplot: ${r.plotFile}`);
+      },
+    )
     .command(
       'eval',
       'evaluate a checkpoint: pycocotools-equal box and mask AP, per-category AP, results.json in COCO format',

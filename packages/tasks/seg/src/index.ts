@@ -5,6 +5,6 @@ export { crossEntropyWithIgnore, segmentationLoss, type SegLossOptions, type Seg
 export { SEG_MODELS, SEG_MODEL_NAMES, createSegModel, modelEntry, type ModelEntry, type ModelOptions } from './models';
 export { evaluate, predictClasses, type EvaluateOptions } from './eval';
 export { segTask, trainSeg, type SegInfo } from './task';
-export { compare, type CompareResult } from './compare';
+export { compare } from './compare';
 export { runEval, loadSegModel, type RunEvalOptions } from './run-eval';
 export { writeSampleDrawing, exportPrediction, samplePanels, classesPresent } from './overlay';
