@@ -85,7 +85,8 @@ async function trainCommand(argv: Record<string, unknown>, args: readonly string
   console.log(`run folder: ${path.relative(process.cwd(), r.runDir) || r.runDir}`);
 }
 
-async function evalCommand(argv: { checkpoint?: string; dataRoot?: string; split: string; out?: string; drawings: number }): Promise<void> {
+async function evalCommand(argv: { checkpoint?: string; dataRoot?: string; split: string; out?: string; drawings: number; scoreThreshold: number }): Promise<void> {
+  if (!(argv.scoreThreshold >= 0 && argv.scoreThreshold < 1)) throw new RangeError(`[condinst] option 'score-threshold': expected a number in [0, 1), received ${argv.scoreThreshold}.`);
   const ck = resolveCheckpointPath(argv.checkpoint ?? newestRun(RUNS) ?? '', { prefer: 'best', option: '--checkpoint', hint: argv.checkpoint ? undefined : `No run with checkpoints under ${RUNS}: train one first (npx nx run condinst:train).` });
   const dataRoot = argv.dataRoot ?? (ck.config?.dataRoot as string | undefined) ?? defaultCondInstConfig.dataRoot;
   const ds = await cocoDataset.open(dataRoot, cocoDataset.splitName(argv.split));
@@ -96,6 +97,7 @@ async function evalCommand(argv: { checkpoint?: string; dataRoot?: string; split
     const outDir = argv.out ?? path.join(ck.runDir ?? path.dirname(ck.dir), 'eval', `${argv.split}-${path.basename(ck.dir)}`);
     const results = await predictResults(model, ds, {
       numClasses: ds.classNames.length,
+      scoreThreshold: argv.scoreThreshold,
       resize: instanceTestTransform(recipe),
       mean: IMAGENET_MEAN,
       std: IMAGENET_STD,
@@ -153,11 +155,12 @@ async function main(): Promise<void> {
           .option('split', { type: 'string', default: 'val', describe: 'split to evaluate (train, val or a COCO split name)' })
           .option('out', { type: 'string', describe: 'folder for results.json and drawings (default: <run>/eval/<split>-<step>)' })
           .option('drawings', { type: 'number', default: 4, describe: 'draw this many samples (image / ground truth / prediction)' })
+          .option('score-threshold', { type: 'number', default: 0.05, describe: 'keep locations whose class × centre-ness probability exceeds this (AdelaiDet INFERENCE_TH_TEST)' })
           .option('backend', backendOption())
           .option('verbose', verboseOption()),
       async (argv) => {
         await startBackend(parseBackend(argv.backend, explicitFlags(args).has('backend')));
-        await evalCommand({ checkpoint: argv.checkpoint, dataRoot: argv['data-root'], split: argv.split, out: argv.out, drawings: argv.drawings });
+        await evalCommand({ checkpoint: argv.checkpoint, dataRoot: argv['data-root'], split: argv.split, out: argv.out, drawings: argv.drawings, scoreThreshold: argv['score-threshold'] });
       },
     )
     .strict()
