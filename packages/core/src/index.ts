@@ -66,7 +66,9 @@ export {
   loadEncoderWeights,
   toPyTorchName,
   weightKeys,
+  type BackboneImportReport,
   type BackboneWeightsLoader,
   type LoadBackboneWeightsOptions,
   type LoadEncoderWeightsOptions,
 } from './pytorch-weights';
+export { importStateDict, formatStateDictReport, STATE_DICT_PREFIXES, type StateDictImportOptions, type StateDictImportReport, type StateDictRow } from './state-dict-import';

@@ -114,7 +114,7 @@ describe('loadEncoderWeights', () => {
   });
 
   it('backboneWeightsLoader fixes a package\'s encoder test and messages, leaving allowPartial to the caller', async () => {
-    const load = backboneWeightsLoader(options);
+    const load = backboneWeightsLoader({ ...options, toTorchName: (k) => toPyTorchName(k, '@gpl/test') });
     const encoderOnly = await saved('encoder-2', twoPart(9, 4, false));
     const input = tfl.input({ shape: [8, 8, 3] });
     const otherConv = tfl.model({ inputs: input, outputs: convUnit(input, { name: 'enc.conv', filters: 4, kernelSize: 3, bn: false, seed: 3 }) });

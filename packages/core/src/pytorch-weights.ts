@@ -4,9 +4,12 @@
  * from a TensorFlow.js layers-model folder. Each backbone supplies what is its own: which
  * layers belong to the encoder, and the names its messages use.
  */
+import * as fs from 'fs';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { readWeightFile } from '@gpl/weights';
 import { importWeightsByName, type ImportReport } from './backbone';
 import { folderIOHandler } from './checkpoint';
+import { importStateDict, type StateDictImportReport } from './state-dict-import';
 
 /** tfjs weight name → PyTorch parameter or buffer name. */
 const WEIGHT_NAMES: Readonly<Record<string, string>> = Object.freeze({
@@ -98,17 +101,34 @@ export async function loadEncoderWeights(model: tfl.LayersModel, folder: string,
 }
 
 export interface LoadBackboneWeightsOptions {
-  /** Accept a source that lacks some encoder weights (they keep their initialisation). Default false. */
+  /** Accept a source that lacks some encoder weights (they keep their initialisation). Default false; layers-model folders only. */
   readonly allowPartial?: boolean;
 }
 
-/** A backbone package's `loadBackboneWeights(model, folder, options?)`. */
-export type BackboneWeightsLoader = (model: tfl.LayersModel, folder: string, options?: LoadBackboneWeightsOptions) => Promise<ImportReport>;
+/** What a backbone import did; `stateDict` holds the per-weight table when the source was a .pth/.safetensors file. */
+export interface BackboneImportReport extends ImportReport {
+  readonly stateDict?: StateDictImportReport;
+}
 
 /**
- * The `loadBackboneWeights` of one backbone package: `loadEncoderWeights` with that package's
- * encoder test and messages fixed, and only `allowPartial` left to the caller.
+ * A backbone package's `loadBackboneWeights(model, source, options?)`: `source` is a TensorFlow.js
+ * layers-model folder, or a PyTorch weight file (torch.save `.pth`/`.pt`, `.safetensors`, an
+ * mmseg/mmdet checkpoint) read by `@gpl/weights`.
  */
-export function backboneWeightsLoader(spec: Omit<LoadEncoderWeightsOptions, 'allowPartial'>): BackboneWeightsLoader {
-  return (model, folder, options = {}) => loadEncoderWeights(model, folder, { ...spec, allowPartial: options.allowPartial });
+export type BackboneWeightsLoader = (model: tfl.LayersModel, source: string, options?: LoadBackboneWeightsOptions) => Promise<BackboneImportReport>;
+
+/**
+ * The `loadBackboneWeights` of one backbone package: `loadEncoderWeights` (folders) or
+ * `importStateDict` (weight files) with that package's encoder test, PyTorch names and messages
+ * fixed, and only `allowPartial` left to the caller.
+ */
+export function backboneWeightsLoader(spec: Omit<LoadEncoderWeightsOptions, 'allowPartial'> & { readonly toTorchName: (weightKey: string) => string }): BackboneWeightsLoader {
+  return async (model, source, options = {}) => {
+    if (!fs.existsSync(source)) {
+      throw new RangeError(`${spec.caller}: ${source} does not exist (expected a TensorFlow.js layers-model folder, a .safetensors file or a torch.save .pth/.pt file).`);
+    }
+    if (fs.statSync(source).isDirectory()) return loadEncoderWeights(model, source, { ...spec, allowPartial: options.allowPartial });
+    const report = importStateDict(model, readWeightFile(source), spec);
+    return { loaded: report.loaded.map((r) => r.key), missing: [], unused: report.skipped.map((s) => s.name), stateDict: report };
+  };
 }

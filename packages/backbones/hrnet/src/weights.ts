@@ -34,6 +34,7 @@ export function toPyTorchName(weightKey: string): string {
  * is disposed before returning.
  */
 export const loadBackboneWeights: BackboneWeightsLoader = backboneWeightsLoader({
+  toTorchName: toPyTorchName,
   isEncoderWeight: (key) => !key.startsWith('last_layer.'),
   caller: '[@gpl/hrnet] loadBackboneWeights',
   expectedSource: 'the same variant and width, with the layer names documented in hrnet.ts',

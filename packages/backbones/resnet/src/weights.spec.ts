@@ -106,9 +106,14 @@ describe('loadBackboneWeights', () => {
     for (const m of [deep, half]) m.dispose();
   });
 
-  it('rejects a folder without a model', async () => {
+  it('rejects a folder without a model, and a path that does not exist', async () => {
     const model = withZeroInitializers(() => buildResNetModel(createResNet('resnet18')));
-    await expect(loadBackboneWeights(model, path.join(dir, 'nothing-here'))).rejects.toThrow(/model\.json is missing/);
+    const empty = path.join(dir, 'empty-folder');
+    fs.mkdirSync(empty, { recursive: true });
+    await expect(loadBackboneWeights(model, empty)).rejects.toThrow(/model\.json is missing/);
+    await expect(loadBackboneWeights(model, path.join(dir, 'nothing-here'))).rejects.toThrow(
+      /^\[@gpl\/resnet\] loadBackboneWeights: .*nothing-here does not exist \(expected a TensorFlow\.js layers-model folder, a \.safetensors file or a torch\.save \.pth\/\.pt file\)\.$/,
+    );
     model.dispose();
   });
 });

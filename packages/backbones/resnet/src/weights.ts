@@ -36,6 +36,7 @@ export function toPyTorchName(weightKey: string): string {
  * reported as `unused`. The source model is disposed before returning.
  */
 export const loadBackboneWeights: BackboneWeightsLoader = backboneWeightsLoader({
+  toTorchName: toPyTorchName,
   isEncoderWeight: (key) => isResNetLayer(key.slice(0, key.lastIndexOf('/'))),
   caller: '[@gpl/resnet] loadBackboneWeights',
   expectedSource: 'the same variant, stem and width, with the layer names documented in resnet.ts',
