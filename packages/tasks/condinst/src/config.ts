@@ -29,6 +29,12 @@ export interface CondInstConfig extends TrainCliConfig {
    * the folder `condinst:train-teacher` writes for coco-mini, when it exists.
    */
   readonly teacher: string;
+  /**
+   * Encoder weights from a PyTorch file: torchvision's ResNet `.pth`, timm's `.safetensors`, or an
+   * mmdet/mmseg checkpoint (its `state_dict`, `backbone.` keys); '' trains from scratch. The
+   * network's input normalisation is torchvision's (ImageNet RGB mean/std), which those share.
+   */
+  readonly pretrained: string;
 }
 
 /**
@@ -45,6 +51,7 @@ export const defaultCondInstConfig: CondInstConfig = Object.freeze({
   maxProposals: 500,
   radius: 1.5,
   teacher: 'auto',
+  pretrained: '',
   batch: 2,
   iters: 300,
   lr: 0.01,
@@ -73,6 +80,7 @@ export function validateCondInstConfig(c: CondInstConfig): CondInstConfig {
   if (!(Number.isInteger(c.maxProposals) && c.maxProposals > 0)) fail('maxProposals', 'a positive integer', c.maxProposals);
   if (!(typeof c.radius === 'number' && c.radius >= 0 && Number.isFinite(c.radius))) fail('radius', 'a number ≥ 0 (0: no centre sampling)', c.radius);
   if (typeof c.teacher !== 'string') fail('teacher', "a checkpoint path or ''", c.teacher, TypeError);
+  if (typeof c.pretrained !== 'string') fail('pretrained', "a .pth/.safetensors file or ''", c.pretrained, TypeError);
   validateLoopConfig(c, 'condinst');
   return c;
 }

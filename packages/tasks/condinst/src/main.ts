@@ -43,6 +43,7 @@ function condInstFlags<T>(y: Argv<T>, d: CondInstConfig = defaultCondInstConfig)
     .option('canvas', { type: 'string', default: '', describe: "training canvas height,width (multiples of 32); '' = the smallest that holds the recipe's largest resize" })
     .option('max-proposals', { type: 'number', default: d.maxProposals, describe: 'positive locations per batch drawn for the mask head' })
     .option('radius', { type: 'number', default: d.radius, describe: 'FCOS centre-sampling radius in strides (0: whole box)' })
+    .option('pretrained', { type: 'string', default: d.pretrained, describe: "encoder weights: torchvision .pth, timm .safetensors or an mmdet/mmseg checkpoint ('' = from scratch)" })
     .option('teacher', { type: 'string', default: d.teacher, describe: `teacher checkpoint for the GPL target; 'none' = ground-truth masks; 'auto' = ${MINI_TEACHER_RUN} on coco-mini if present` })
     .option('verbose', verboseOption());
 }

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { initBackend, resolveCheckpoint } from '@gpl/core';
 import { defaultCondInstConfig, validateCondInstConfig, type CondInstConfig } from './config';
 import { canvasFor, padToCanvas, trainCondInst as train } from './task';
@@ -74,6 +75,26 @@ describe('condinst task on coco-mini', () => {
     expect(lines.join('\n')).toMatch(/GPL target: teacher masks from .*full.*step-00000002/);
     await expect(train(tiny('bad-teacher', { teacher: path.join(tmp, 'nowhere') }), quiet)).rejects.toThrow(/--teacher .*nowhere: does not exist/);
     expect(fs.existsSync(path.join(tmp, 'bad-teacher'))).toBe(false);
+  });
+});
+
+describe('--pretrained', () => {
+  const fixture = (name: string) => {
+    const out = path.join(tmp, name);
+    fs.writeFileSync(out, zlib.gunzipSync(fs.readFileSync(path.join(WORKSPACE_ROOT, 'packages/weights/src/fixtures', `${name}.gz`))));
+    return out;
+  };
+
+  it('starts the encoder from a PyTorch file, logging what it matched, and refuses one of another width', async () => {
+    const file = fixture('resnet18-w8.safetensors');
+    const lines: string[] = [];
+    const r = await train(tiny('pretrained', { pretrained: file, iters: 1, percep: 'none' }), { ...quiet, plots: false, log: (l: string) => lines.push(l) });
+    expect(r.status).toBe('done');
+    expect(lines.join('\n')).toMatch(/pretrained: 100 encoder weights from .*resnet18-w8\.safetensors; \d+ weights outside the encoder keep their initialisation/);
+    await expect(train(tiny('pretrained-wide', { pretrained: file, width: 0.25 }), quiet)).rejects.toThrow(
+      /^\[condinst\] option 'pretrained': .*resnet18-w8\.safetensors: 'conv1\.weight' does not fit conv1\/kernel: \[8,3,7,7\] \(OIHW\) becomes \[7,7,3,8\], the model has \[7,7,3,16\]\. It must be a torchvision-layout resnet18 state dict at width 0\.25/,
+    );
+    expect(fs.existsSync(path.join(tmp, 'pretrained-wide'))).toBe(false);
   });
 });
 

@@ -6,6 +6,9 @@
  */
 import * as path from 'path';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { formatStateDictReport, importStateDict } from '@gpl/core';
+import { isResNetLayer, toPyTorchName } from '@gpl/resnet';
+import { readWeightFile, type WeightFile } from '@gpl/weights';
 import { IMAGENET_MEAN, IMAGENET_STD, compose, normalize, recipeFor, warpSample, type Dataset, type Sample, type Transform } from '@gpl/data';
 import { CocoDataset, cocoDataset, instanceTestTransform, instanceTrainTransform, shortestEdgeSize, type InstanceRecipe } from '@gpl/coco';
 import { resolveCheckpointPath, restoreModel, train, type ResolvedCheckpoint, type TaskSpec, type TrainOptions, type TrainResult } from '@gpl/engine';
@@ -24,6 +27,8 @@ export interface CondInstInfo {
   /** The frozen teacher of the perceptual term, when there is one. */
   readonly teacher?: tfl.LayersModel;
   readonly teacherDir?: string;
+  /** The encoder's pretrained weights, read once when the data opens. */
+  readonly pretrained?: WeightFile;
 }
 
 const ceil32 = (v: number) => Math.ceil(v / 32) * 32;
@@ -102,17 +107,33 @@ export const condInstTask: TaskSpec<CondInstConfig, CondInstInfo, CondInstMetric
     const recipe = recipeFor(d, cfg.dataRoot);
     const canvas: [number, number] = cfg.canvas.length === 2 ? [cfg.canvas[0], cfg.canvas[1]] : canvasFor(trainDs.images, recipe);
     const opened = await openTeacher(cfg, trainDs.classNames);
+    const pretrained = cfg.pretrained ? readWeightFile(cfg.pretrained) : undefined;
     const notes = [`training canvas ${canvas[0]}×${canvas[1]}; resize shortest edge ${recipe.minSizes.join('|')} (max ${recipe.maxSize}), test ${recipe.testMinSize}/${recipe.testMaxSize}`];
     if (cfg.percep !== 'none') notes.push(opened ? `GPL target: teacher masks from ${path.relative(process.cwd(), opened.dir) || opened.dir}` : 'GPL target: ground-truth masks at stride 4 (no teacher)');
     return {
       train: trainDs as Dataset<Sample>,
       transform: compose([instanceTrainTransform(recipe), normalize({ mean: IMAGENET_MEAN, std: IMAGENET_STD }), padToCanvas(canvas)]),
-      info: { val, classNames: trainDs.classNames, recipe, canvas, ...(opened ? { teacher: opened.teacher, teacherDir: opened.dir } : {}) },
+      info: { val, classNames: trainDs.classNames, recipe, canvas, ...(opened ? { teacher: opened.teacher, teacherDir: opened.dir } : {}), ...(pretrained ? { pretrained } : {}) },
       notes,
     };
   },
 
-  buildModel: (cfg, info) => buildCondInst({ numClasses: info.classNames.length, backbone: cfg.backbone, width: cfg.width, seed: cfg.seed }),
+  buildModel(cfg, info) {
+    const model = buildCondInst({ numClasses: info.classNames.length, backbone: cfg.backbone, width: cfg.width, seed: cfg.seed });
+    if (!info.pretrained) return model;
+    try {
+      const report = importStateDict(model, info.pretrained, {
+        isEncoderWeight: (key) => isResNetLayer(key.slice(0, key.lastIndexOf('/'))),
+        toTorchName: toPyTorchName,
+        caller: "[condinst] option 'pretrained'",
+        expectedSource: `a torchvision-layout ${cfg.backbone} state dict at width ${cfg.width} (torchvision .pth, timm .safetensors, or an mmdet/mmseg checkpoint)`,
+      });
+      return { model, notes: [formatStateDictReport(report, 0)] };
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  },
 
   perceptualChannels: () => 1,
 
