@@ -9,7 +9,8 @@
  *   IoU only where that box IoU is > 0; masks of different sizes then give −1 (never a match)
  *   rather than an error, and zero where their boxes do not touch;
  * - a polygon list whose first part has exactly 4 numbers is read as a list of [x, y, w, h]
- *   boxes (`frPyObjects` decides by the first part's length);
+ *   boxes (`frPyObjects` decides by the first part's length; on a JSON list pycocotools then fails
+ *   in `frBbox`, which takes numpy arrays only, so this follows its intent, not its crash);
  * - an uncompressed RLE keeps its own `size`, whatever the image's size is.
  * Matrices are row-major D×G (detections × ground truths), pycocotools' `(m, n)` layout.
  */
