@@ -2,8 +2,12 @@
  * Seeded synthetic COCO ground truth and results for tests and the evaluator benchmark: polygons
  * (some in two parts), crowd RLEs, JSON areas that disagree with the mask, images
  * without annotations, a category without ground truth, quantised (tied) scores, duplicates and
- * images with more than 100 detections — the cases where COCOeval's rules matter.
+ * images with more than 100 detections — the cases where COCOeval's rules matter. Also finds a
+ * python3 with pycocotools, for the comparisons against it.
  */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 import { createRng, type SeededRng } from '@gpl/data';
 import { cocoRleArea, cocoRleBbox, segmentationToRle } from './eval/iou';
 import { compressRle, encodeMask, type Rle } from './rle';
@@ -110,4 +114,11 @@ export function syntheticCoco(o: SyntheticCocoOptions): SyntheticCoco {
     }
   }
   return { gt: { images, categories: CATEGORIES.map((id) => ({ id, name: `cat${id}`, supercategory: 'thing' })), annotations }, results };
+}
+
+/** The first python3 on PATH that imports pycocotools (nx puts /usr/bin ahead of pyenv's shims), if any. */
+export function findPycocotoolsPython(): string | undefined {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  const candidates = [...new Set(dirs.map((d) => path.join(d, 'python3')).filter((f) => fs.existsSync(f)))];
+  return candidates.find((py) => spawnSync(py, ['-c', 'import pycocotools.cocoeval'], { stdio: 'ignore' }).status === 0);
 }

@@ -2,22 +2,16 @@
 // JSON areas that disagree with the masks, empty images, a category without ground truth, tied scores,
 // duplicates, an image with 120 detections), bit for bit: the 12 stats and every precision and recall
 // entry. Runs where a python3 on PATH imports pycocotools (`pip install pycocotools`); skipped elsewhere.
-import { execFileSync, spawnSync } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { cocoEvaluate, type IouType } from './cocoeval';
 import { toEvalGroundTruth } from './ground-truth';
 import { toEvalDetections } from '../results';
-import { syntheticCoco } from '../testing';
+import { findPycocotoolsPython, syntheticCoco } from '../testing';
 
-/** The first python3 on PATH that imports pycocotools (nx puts /usr/bin ahead of pyenv's shims). */
-function findPython(): string | undefined {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  const candidates = [...new Set(dirs.map((d) => path.join(d, 'python3')).filter((f) => fs.existsSync(f)))];
-  return candidates.find((py) => spawnSync(py, ['-c', 'import pycocotools.cocoeval'], { stdio: 'ignore' }).status === 0);
-}
-const python = findPython();
+const python = findPycocotoolsPython();
 const maybe = python ? describe : describe.skip;
 if (!python) console.log('cocoeval-pycocotools.spec: no python3 on PATH imports pycocotools; the comparison is skipped.');
 
