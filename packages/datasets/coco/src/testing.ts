@@ -116,9 +116,16 @@ export function syntheticCoco(o: SyntheticCocoOptions): SyntheticCoco {
   return { gt: { images, categories: CATEGORIES.map((id) => ({ id, name: `cat${id}`, supercategory: 'thing' })), annotations }, results };
 }
 
-/** The first python3 on PATH that imports pycocotools (nx puts /usr/bin ahead of pyenv's shims), if any. */
+/**
+ * The interpreter of the first python3 on PATH that imports pycocotools (nx puts /usr/bin ahead of
+ * pyenv's shims), if any, as its real executable (a pyenv shim costs about 2 s per start).
+ */
 export function findPycocotoolsPython(): string | undefined {
   const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
   const candidates = [...new Set(dirs.map((d) => path.join(d, 'python3')).filter((f) => fs.existsSync(f)))];
-  return candidates.find((py) => spawnSync(py, ['-c', 'import pycocotools.cocoeval'], { stdio: 'ignore' }).status === 0);
+  for (const py of candidates) {
+    const r = spawnSync(py, ['-c', 'import sys, pycocotools.cocoeval; print(sys.executable)'], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
+  }
+  return undefined;
 }

@@ -1,4 +1,4 @@
-// cocoEvaluate against pycocotools itself on seeded synthetic sets (crowd RLEs, multi-part polygons,
+// cocoEvaluate against pycocotools itself on coco-mini and on seeded synthetic sets (crowd RLEs, multi-part polygons,
 // JSON areas that disagree with the masks, empty images, a category without ground truth, tied scores,
 // duplicates, an image with 120 detections), bit for bit: the 12 stats and every precision and recall
 // entry. Runs where a python3 on PATH imports pycocotools (`pip install pycocotools`); skipped elsewhere.
@@ -8,7 +8,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { cocoEvaluate, type IouType } from './cocoeval';
 import { toEvalGroundTruth } from './ground-truth';
-import { toEvalDetections } from '../results';
+import { annotationToRle } from '../coco-dataset';
+import { toCocoResult, toEvalDetections } from '../results';
+import { decodeRle } from '../rle';
 import { findPycocotoolsPython, syntheticCoco } from '../testing';
 
 const python = findPycocotoolsPython();
@@ -30,7 +32,24 @@ maybe('cocoEvaluate equals pycocotools', () => {
     const { segmentation: _s, ...rest } = r as Record<string, unknown>;
     return rest;
   });
+  // coco-mini's own polygons and crowd RLEs; detections = each mask shifted by −1, 0 or +1 px, boxes
+  // jittered, every 10th given another category, scores in steps of 0.1
+  const miniGt = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../../../datasets/coco-mini/annotations/instances_train2017.json'), 'utf8'));
+  const miniDt = (miniGt.annotations as { id: number; image_id: number; category_id: number; bbox: number[]; iscrowd: number; segmentation: number[][] }[])
+    .filter((a) => !a.iscrowd)
+    .map((a, n) => {
+      const im = (miniGt.images as { id: number; height: number; width: number }[]).find((i) => i.id === a.image_id)!;
+      const [h, w] = [im.height, im.width];
+      const mask = decodeRle(annotationToRle(a.segmentation, h, w));
+      const shifted = new Uint8Array(h * w);
+      const dx = (n % 3) - 1;
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (x - dx >= 0 && x - dx < w) shifted[y * w + x] = mask[y * w + x - dx];
+      const bbox = a.bbox.map((v, i) => v + ((n * (i + 3)) % 5) - 2) as [number, number, number, number];
+      return toCocoResult({ imageId: a.image_id, categoryId: n % 10 === 9 ? 1 : a.category_id, score: (n * 7) % 10 / 10, bbox, mask: shifted, height: h, width: w });
+    });
   const jobs: Job[] = [
+    { name: 'coco-mini train, bbox', gt: miniGt, dt: miniDt, iouType: 'bbox' },
+    { name: 'coco-mini train, segm', gt: miniGt, dt: miniDt, iouType: 'segm' },
     { name: 'boxes + masks, bbox', gt: a.gt, dt: a.results, iouType: 'bbox' },
     { name: 'boxes + masks, segm', gt: a.gt, dt: a.results, iouType: 'segm' },
     { name: 'masks only, bbox', gt: b.gt, dt: b.results, iouType: 'bbox' },
