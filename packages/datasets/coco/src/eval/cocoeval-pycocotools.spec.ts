@@ -25,8 +25,8 @@ interface Job {
 }
 
 maybe('cocoEvaluate equals pycocotools', () => {
-  const a = syntheticCoco({ seed: 11, images: 40, crowdedEvery: 13 });
-  const b = syntheticCoco({ seed: 12, images: 40, crowdedEvery: 13, resultBoxes: false });
+  const a = syntheticCoco({ seed: 11, images: 25, crowdedEvery: 13 });
+  const b = syntheticCoco({ seed: 12, images: 25, crowdedEvery: 13, resultBoxes: false });
   // box-only results: loadRes gives each the polygon of its box for segm evaluation
   const boxesOnly = a.results.map((r) => {
     const { segmentation: _s, ...rest } = r as Record<string, unknown>;
@@ -34,7 +34,7 @@ maybe('cocoEvaluate equals pycocotools', () => {
   });
   // coco-mini's own polygons and crowd RLEs; detections = each mask shifted by −1, 0 or +1 px, boxes
   // jittered, every 10th given another category, scores in steps of 0.1
-  const miniGt = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../../../datasets/coco-mini/annotations/instances_train2017.json'), 'utf8'));
+  const miniGt = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../../../datasets/coco-mini/annotations/instances_val2017.json'), 'utf8'));
   const miniDt = (miniGt.annotations as { id: number; image_id: number; category_id: number; bbox: number[]; iscrowd: number; segmentation: number[][] }[])
     .filter((a) => !a.iscrowd)
     .map((a, n) => {
@@ -48,8 +48,8 @@ maybe('cocoEvaluate equals pycocotools', () => {
       return toCocoResult({ imageId: a.image_id, categoryId: n % 10 === 9 ? 1 : a.category_id, score: (n * 7) % 10 / 10, bbox, mask: shifted, height: h, width: w });
     });
   const jobs: Job[] = [
-    { name: 'coco-mini train, bbox', gt: miniGt, dt: miniDt, iouType: 'bbox' },
-    { name: 'coco-mini train, segm', gt: miniGt, dt: miniDt, iouType: 'segm' },
+    { name: 'coco-mini val, bbox', gt: miniGt, dt: miniDt, iouType: 'bbox' },
+    { name: 'coco-mini val, segm', gt: miniGt, dt: miniDt, iouType: 'segm' },
     { name: 'boxes + masks, bbox', gt: a.gt, dt: a.results, iouType: 'bbox' },
     { name: 'boxes + masks, segm', gt: a.gt, dt: a.results, iouType: 'segm' },
     { name: 'masks only, bbox', gt: b.gt, dt: b.results, iouType: 'bbox' },

@@ -203,4 +203,17 @@ describe('cocoEvaluate (bbox)', () => {
     const r = evaluate(gt, [det([0, 0, 10, 6], 0.9)]);
     expect(r.stats[0]).toBeCloseTo((3 * ONE) / 10, 12);
   });
+
+  it("does not read a JSON 'ignore' field (COCOeval's _prepare overwrites it with iscrowd)", () => {
+    const gt = toEvalGroundTruth(
+      {
+        images: [{ id: 1, width: 50, height: 50 }],
+        categories: [{ id: 1, name: 'a' }],
+        annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: A, area: 100, iscrowd: 0, ignore: 1 }],
+      },
+      'gt.json',
+    );
+    // honouring ignore would leave no regular GT (AP −1); COCOeval scores the match: ≈ 1
+    expect(cocoEvaluate(gt, toEvalDetections([det(A, 0.9)], 'dt.json', gt), { iouType: 'bbox' }).stats[0]).toBeCloseTo(ONE, 12);
+  });
 });

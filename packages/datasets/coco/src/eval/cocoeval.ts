@@ -149,7 +149,6 @@ function evaluateImage(
   const taken = new Uint8Array(T * G);
   const matched = new Uint8Array(T * D);
   const ignored = new Uint8Array(T * D);
-  const hasMatch = new Uint8Array(T * D);
   if (ious && D > 0 && G > 0) {
     for (let t = 0; t < T; t++) {
       const thr = Math.min(iouThrs[t], 1 - 1e-10);
@@ -165,7 +164,6 @@ function evaluateImage(
           m = j;
         }
         if (m === -1) continue;
-        hasMatch[t * D + d] = 1;
         ignored[t * D + d] = gtIg[m] ? 1 : 0;
         matched[t * D + d] = idNonZero[m] ? 1 : 0;
         taken[t * G + m] = 1;
