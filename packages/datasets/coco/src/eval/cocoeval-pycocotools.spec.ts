@@ -7,10 +7,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { cocoEvaluate, type IouType } from './cocoeval';
+import { createRng } from '@gpl/data';
 import { toEvalGroundTruth } from './ground-truth';
+import { cocoRleArea, cocoRleBbox, rleIouMatrix } from './iou';
 import { annotationToRle } from '../coco-dataset';
 import { toCocoResult, toEvalDetections } from '../results';
-import { decodeRle } from '../rle';
+import { decodeRle, type Rle } from '../rle';
 import { findPycocotoolsPython, syntheticCoco } from '../testing';
 
 const python = findPycocotoolsPython();
@@ -72,6 +74,34 @@ maybe('cocoEvaluate equals pycocotools', () => {
     reference = JSON.parse(out.toString());
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('gives the same mask IoU, box and area on random RLEs with empty runs and mismatched sizes', () => {
+    const rle = (h: number, w: number): Rle => {
+      const counts: number[] = [];
+      for (let left = h * w; left > 0; ) {
+        const c = rng.next() < 0.2 ? 0 : Math.min(left, 1 + Math.floor(rng.next() * 6));
+        counts.push(c);
+        left -= c;
+      }
+      return { size: [h, w], counts };
+    };
+    const rng = createRng(5);
+    const cases = Array.from({ length: 150 }, () => {
+      const [h, w] = [2 + Math.floor(rng.next() * 5), 2 + Math.floor(rng.next() * 5)];
+      const dts = Array.from({ length: 1 + Math.floor(rng.next() * 3) }, () => (rng.next() < 0.15 ? rle(h + 1, w) : rle(h, w)));
+      const gts = Array.from({ length: 1 + Math.floor(rng.next() * 3) }, () => rle(h, w));
+      return { dts, gts, iscrowd: gts.map(() => (rng.next() < 0.3 ? 1 : 0)) };
+    });
+    fs.writeFileSync(path.join(dir, 'masks.json'), JSON.stringify(cases));
+    const ref: { iou: number[]; bbox: number[][]; area: number[] }[] = JSON.parse(
+      execFileSync(python!, [path.join(__dirname, 'pycocotools-reference.py'), path.join(dir, 'masks.json')]).toString(),
+    );
+    cases.forEach((c, k) => {
+      expect(Array.from(rleIouMatrix(c.dts, c.gts, c.iscrowd.map(Boolean)))).toEqual(ref[k].iou);
+      expect(c.dts.map(cocoRleBbox)).toEqual(ref[k].bbox);
+      expect(c.dts.map(cocoRleArea)).toEqual(ref[k].area);
+    });
+  });
 
   it.each(jobs.map((j, k) => [j.name, k] as const))('%s', (_name, k) => {
     const job = jobs[k];
