@@ -67,6 +67,7 @@ export async function runEvalCli(args: readonly string[], io: CliIo = { out: (l)
     const results = readCocoResults(argv.dt, gt);
     const result = cocoEvaluate(gt, results, { iouType: iouType as IouType });
     for (const line of summaryLines(result)) io.out(line);
+    for (const note of result.notes) io.err(`[coco:eval] note: ${note}`);
     if (argv['per-category']) {
       io.out('');
       for (const line of perCategoryTable(result)) io.out(line);

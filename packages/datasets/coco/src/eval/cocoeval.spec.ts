@@ -80,14 +80,15 @@ describe('cocoEvaluate (bbox)', () => {
   });
 
   it('lets detections inside a crowd region match it again and again, and ignores them', () => {
-    // crowd IoU = intersection / detection area = 1 for both detections inside the crowd box; they are
-    // ignored, leaving one TP over one regular GT → AP 1 (without crowd handling: FP, TP, FP → 0.5·…)
+    // crowd IoU = intersection / detection area = 1 for both detections inside the crowd box: both match
+    // it (a crowd stays free), both are ignored, leaving one TP over one regular GT → AP ≈ 1. (Counted
+    // as ordinary detections they would be false positives ranked above the TP.)
     const gt = groundTruth([{ bbox: A }, { bbox: [50, 50, 100, 100], iscrowd: 1 }]);
     const r = evaluate(gt, [det([60, 60, 10, 10], 0.9), det(A, 0.8), det([120, 120, 10, 10], 0.7)]);
     expect(r.stats[0]).toBeCloseTo(ONE, 12);
-    // a detection half inside the crowd (crowd IoU 0.5) matches it at t = 0.5 only, and is a FP at the
-    // other 9 thresholds, ranked above the TP: AP = (0.5·1 + 9·0.5)/10 … computed per threshold:
-    // t=0.5: [ignored, TP] → 1; t>0.5: [FP, TP] → precision [0, .5] → .5 everywhere → mean (1 + 9·.5)/10
+    // a detection half inside the crowd (crowd IoU 0.5), ranked above the TP: at t = 0.5 it matches the
+    // crowd (ignored) → precision ≈ 1; at the other 9 thresholds it is a FP → FP, TP → precision ½ at
+    // every recall point. AP = (1 + 9·½)/10.
     const half = evaluate(gt, [det([45, 60, 10, 10], 0.9), det(A, 0.8)]);
     expect(half.stats[0]).toBeCloseTo((ONE + 9 * (1 / (2 + SPACING_ONE))) / 10, 12);
   });
@@ -202,5 +203,18 @@ describe('cocoEvaluate (bbox)', () => {
     const gt = groundTruth([{ bbox: [0, 0, 10, 10] }, { bbox: [0, 0, 200, 200], iscrowd: 1 }]);
     const r = evaluate(gt, [det([0, 0, 10, 6], 0.9)]);
     expect(r.stats[0]).toBeCloseTo((3 * ONE) / 10, 12);
+  });
+
+  it("does not read a JSON 'ignore' field (COCOeval's _prepare overwrites it with iscrowd)", () => {
+    const gt = toEvalGroundTruth(
+      {
+        images: [{ id: 1, width: 50, height: 50 }],
+        categories: [{ id: 1, name: 'a' }],
+        annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: A, area: 100, iscrowd: 0, ignore: 1 }],
+      },
+      'gt.json',
+    );
+    // honouring ignore would leave no regular GT (AP −1); COCOeval scores the match: ≈ 1
+    expect(cocoEvaluate(gt, toEvalDetections([det(A, 0.9)], 'dt.json', gt), { iouType: 'bbox' }).stats[0]).toBeCloseTo(ONE, 12);
   });
 });

@@ -107,6 +107,8 @@ export interface CocoEvalResult {
   /** The 12 summary numbers (−1 where undefined). */
   readonly stats: readonly number[];
   readonly perCategory: readonly CategoryAp[];
+  /** Where the input took a path on which pycocotools itself fails (see `cocoEvaluate`); empty normally. */
+  readonly notes: readonly string[];
 }
 
 /** One (image, category, area range) of `evaluateImg`, kept as `accumulate` reads it. */
@@ -147,7 +149,6 @@ function evaluateImage(
   const taken = new Uint8Array(T * G);
   const matched = new Uint8Array(T * D);
   const ignored = new Uint8Array(T * D);
-  const hasMatch = new Uint8Array(T * D);
   if (ious && D > 0 && G > 0) {
     for (let t = 0; t < T; t++) {
       const thr = Math.min(iouThrs[t], 1 - 1e-10);
@@ -163,7 +164,6 @@ function evaluateImage(
           m = j;
         }
         if (m === -1) continue;
-        hasMatch[t * D + d] = 1;
         ignored[t * D + d] = gtIg[m] ? 1 : 0;
         matched[t * D + d] = idNonZero[m] ? 1 : 0;
         taken[t * G + m] = 1;
@@ -228,7 +228,13 @@ export function cocoEvaluate(gt: EvalGroundTruth, results: LoadedResults, option
     if (i !== undefined && k !== undefined) push(dtCells, k * I + i, d);
   }
 
+  // frPyObjects sends a polygon list whose first part has 4 numbers to frBbox, which accepts only a
+  // numpy array: pycocotools raises TypeError on such JSON lists. We read them as the boxes frPyObjects
+  // means them to be, and say so.
+  const boxParts = { gt: 0, dt: 0 };
+  const startsWithBox = (seg: unknown) => Array.isArray(seg) && Array.isArray(seg[0]) && seg[0].length === 4;
   const gtMask = (a: EvalGtAnnotation): Rle => {
+    if (startsWithBox(a.segmentation)) boxParts.gt++;
     const im = gt.imageById.get(a.imageId)!;
     try {
       return segmentationToRle(a.segmentation, im.height, im.width);
@@ -239,6 +245,7 @@ export function cocoEvaluate(gt: EvalGroundTruth, results: LoadedResults, option
   };
   const dtMask = (d: EvalDetection): Rle => {
     if (d.rle) return d.rle;
+    if (startsWithBox(d.segmentation)) boxParts.dt++;
     const im = gt.imageById.get(d.imageId)!;
     try {
       return segmentationToRle(d.segmentation, im.height, im.width);
@@ -364,5 +371,15 @@ export function cocoEvaluate(gt: EvalGroundTruth, results: LoadedResults, option
     numGt: numGt.get(c.id) ?? 0,
     numDt: numDt.get(c.id) ?? 0,
   }));
-  return { iouType, params: p, imageIds, categoryIds, precision, recall, stats, perCategory };
+  const notes: string[] = [];
+  for (const [side, file] of [['gt', gt.file], ['dt', results.file]] as const) {
+    const n = boxParts[side];
+    if (n > 0) {
+      notes.push(
+        `${file}: ${n} segmentation(s) start with a 4-number part, read as [x, y, w, h] boxes (frPyObjects' rule); ` +
+          'pycocotools itself raises TypeError on these JSON lists, so it gives no segm result to compare with.',
+      );
+    }
+  }
+  return { iouType, params: p, imageIds, categoryIds, precision, recall, stats, perCategory, notes };
 }

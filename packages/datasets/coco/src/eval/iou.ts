@@ -5,52 +5,33 @@
  * What differs from a plain IoU, and why it is kept:
  * - a crowd ground truth's union is the detection's own area, so a detection inside a crowd
  *   region scores 1;
- * - `rleIou` first computes the IoU of the masks' boxes (from `rleToBbox`) and computes the mask
+ * - `rleIou` first computes the IoU of the masks' boxes (`rleToBbox`) and computes the mask
  *   IoU only where that box IoU is > 0; masks of different sizes then give −1 (never a match)
  *   rather than an error, and zero where their boxes do not touch;
  * - a polygon list whose first part has exactly 4 numbers is read as a list of [x, y, w, h]
- *   boxes (`frPyObjects` decides by the first part's length);
+ *   boxes (`frPyObjects` decides by the first part's length; on a JSON list pycocotools then fails
+ *   in `frBbox`, which takes numpy arrays only, so this follows its intent, not its crash);
  * - an uncompressed RLE keeps its own `size`, whatever the image's size is.
  * Matrices are row-major D×G (detections × ground truths), pycocotools' `(m, n)` layout.
  */
 import { bboxToRle, polygonToRle } from '../polygon';
-import { checkRle, countsFromString, mergeRles, type BboxXywh, type Rle } from '../rle';
+import { checkRle, countsFromString, mergeRles, rleToBbox, type BboxXywh, type Rle } from '../rle';
 
 /** 2³², for C's unsigned wrap-around in `rleToBbox`. */
 const UINT = 4294967296;
 
 /**
- * The box of an RLE exactly as `rleToBbox` computes it: a trailing zero run is dropped, every
- * run boundary counts (so an RLE with empty runs in the middle can get a larger box than its
- * pixels), and a run that wraps into the next column widens the box to the full height.
+ * The box of an RLE exactly as pycocotools 2.0.x computes it (`rleToBbox`, the version PyPI ships):
+ * the tight box of the foreground, empty runs skipped; an RLE whose counts hold no foreground but
+ * more than one run gives C's unsigned wrap-around `[w, h, 2³² + 1 − w, 2³² + 1 − h]` (so its box
+ * "overlaps" everything), a single run `[0, 0, 0, 0]`. (cocoapi's older `maskApi.c` counted every
+ * run boundary instead, which widens boxes of RLEs with empty runs.)
  */
 export function cocoRleBbox(rle: Rle): [number, number, number, number] {
   const [h, w] = rle.size;
-  const m = rle.counts.length - (rle.counts.length % 2);
-  if (m === 0) return [0, 0, 0, 0];
-  let xs = w;
-  let ys = h;
-  let xe = 0;
-  let ye = 0;
-  let xp = 0;
-  let cc = 0;
-  for (let j = 0; j < m; j++) {
-    cc += rle.counts[j];
-    let t = cc - (j % 2); // start of a foreground run (j even) or its last pixel (j odd)
-    if (t < 0) t += UINT;
-    const y = t % h;
-    const x = (t - y) / h;
-    if (j % 2 === 0) xp = x;
-    else if (xp < x) {
-      ys = 0;
-      ye = h - 1;
-    }
-    xs = Math.min(xs, x);
-    xe = Math.max(xe, x);
-    ys = Math.min(ys, y);
-    ye = Math.max(ye, y);
-  }
-  return [xs, ys, xe - xs + 1, ye - ys + 1];
+  if (cocoRleArea(rle) > 0) return rleToBbox(rle);
+  if (rle.counts.length - (rle.counts.length % 2) === 0) return [0, 0, 0, 0];
+  return [w, h, (1 - w + UINT) % UINT, (1 - h + UINT) % UINT];
 }
 
 /** `bbIou`: IoU of [x, y, w, h] boxes, D×G row-major; crowd columns divide by the detection's area. */
@@ -75,34 +56,39 @@ export function bboxIouMatrix(dts: readonly BboxXywh[], gts: readonly BboxXywh[]
   return out;
 }
 
-/** Intersection and union pixel counts of two same-size RLEs, walking both run lists together. */
+/**
+ * Intersection and union pixel counts of two same-size RLEs, walking both run lists together as
+ * `rleIou` does: the walk stops as soon as both current runs are used up at once, which, for RLEs
+ * with empty runs in the middle, can be before their end (pycocotools then reports that smaller
+ * overlap, and so do we).
+ */
 function overlap(a: readonly number[], b: readonly number[]): { inter: number; union: number } {
-  let ia = 0;
-  let ib = 0;
-  let leftA = a.length > 0 ? a[0] : 0;
-  let leftB = b.length > 0 ? b[0] : 0;
+  let ca = a[0] ?? 0;
+  let cb = b[0] ?? 0;
+  let ia = 1;
+  let ib = 1;
   let onA = false;
   let onB = false;
   let inter = 0;
   let union = 0;
-  while (leftA > 0 || leftB > 0 || ia + 1 < a.length || ib + 1 < b.length) {
-    // Step past exhausted runs (empty runs included) before taking the common stretch.
-    while (leftA === 0 && ia + 1 < a.length) {
-      leftA = a[++ia];
-      onA = !onA;
-    }
-    while (leftB === 0 && ib + 1 < b.length) {
-      leftB = b[++ib];
-      onB = !onB;
-    }
-    if (leftA === 0 || leftB === 0) break;
-    const n = Math.min(leftA, leftB);
+  let left = 1;
+  while (left > 0) {
+    const n = Math.min(ca, cb);
     if (onA || onB) {
       union += n;
       if (onA && onB) inter += n;
     }
-    leftA -= n;
-    leftB -= n;
+    ca -= n;
+    if (ca === 0 && ia < a.length) {
+      ca = a[ia++];
+      onA = !onA;
+    }
+    cb -= n;
+    if (cb === 0 && ib < b.length) {
+      cb = b[ib++];
+      onB = !onB;
+    }
+    left = ca + cb;
   }
   return { inter, union };
 }
