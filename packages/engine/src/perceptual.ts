@@ -4,7 +4,8 @@
  * list of presets and init schemes lives only there. The network is built with the task's input
  * channels (classes for segmentation, 1 for depth and instance masks).
  */
-import { GenericPerceptualLoss, formatEngineReport, parseInitSpec, parseNetworkSpec, type InitScheme, type LossEngine, type LossLevels } from '@gpl/loss';
+import { readWeightFile } from '@gpl/weights';
+import { GenericPerceptualLoss, PRETRAINED_PRESETS, formatEngineReport, parseInitSpec, parseNetworkSpec, type InitScheme, type LossEngine, type LossLevels } from '@gpl/loss';
 
 export const PERCEP_LEVELS = ['final', 'all', 'weighted'] as const;
 export type PercepLevels = (typeof PERCEP_LEVELS)[number];
@@ -25,6 +26,11 @@ export interface PerceptualFlags {
   readonly percepLevels: PercepLevels;
   /** What runs the loss network: onnxruntime when it loads ('auto'), or one of them by name. Not part of a run's identity. */
   readonly percepEngine?: LossEngine;
+  /**
+   * torchvision ImageNet weights for the loss network (paper Table 1's 'T' rows): a .pth or
+   * .safetensors file of the preset named by `percep`; '' or absent: random weights.
+   */
+  readonly percepPretrained?: string;
 }
 
 /**
@@ -40,6 +46,7 @@ export const PAPER_PERCEPTUAL: Required<PerceptualFlags> = Object.freeze({
   percepInit: 'he',
   percepLevels: 'final',
   percepEngine: 'auto',
+  percepPretrained: '',
 });
 
 /** The typed option: a network and its weight in the objective, or null for no perceptual term. */
@@ -50,6 +57,8 @@ export type PerceptualOption = {
   readonly init: InitScheme;
   readonly levels: LossLevels;
   readonly engine: LossEngine;
+  /** torchvision weights file, when the network is pretrained. */
+  readonly pretrained?: string;
 } | null;
 
 /**
@@ -80,7 +89,15 @@ export function perceptualOption(f: PerceptualFlags, task: string): PerceptualOp
   } catch (e) {
     return fail('percep', `${strip(e)} Or 'none' for no perceptual term.`);
   }
-  return { network, lambda: f.percepLambda, kernelSize: f.percepKernel, init, levels: f.percepLevels, engine: f.percepEngine ?? 'auto' };
+  const pretrained = f.percepPretrained ?? '';
+  if (typeof pretrained !== 'string') fail('percepPretrained', `expected a .pth/.safetensors file or '', received ${JSON.stringify(pretrained)}.`);
+  if (pretrained) {
+    if (!('preset' in network) || !PRETRAINED_PRESETS.includes(network.preset as never)) {
+      fail('percepPretrained', `torchvision weights exist for ${PRETRAINED_PRESETS.join(', ')}; --percep is '${f.percep}'.`);
+    }
+    if (f.percepKernel !== 3) fail('percepKernel', `a pretrained network keeps torchvision's kernels; expected 3, received ${f.percepKernel}.`);
+  }
+  return { network, lambda: f.percepLambda, kernelSize: f.percepKernel, init, levels: f.percepLevels, engine: f.percepEngine ?? 'auto', ...(pretrained ? { pretrained } : {}) };
 }
 
 /** Builds the frozen loss network of an option for inputs of `inChannels`; undefined for none. */
@@ -94,6 +111,7 @@ export function createPerceptualLoss(option: PerceptualOption, inChannels: numbe
     levels: option.levels,
     engine: option.engine,
     seed,
+    ...(option.pretrained ? { pretrained: readWeightFile(option.pretrained).tensors } : {}),
   } as ConstructorParameters<typeof GenericPerceptualLoss>[0]);
 }
 
@@ -106,5 +124,5 @@ export function describePerceptualEngine(gpl: GenericPerceptualLoss): string {
 export function describePerceptual(option: PerceptualOption): string {
   if (!option) return 'none';
   const net = 'preset' in option.network ? option.network.preset : option.network.blocks.join(',');
-  return `${net}, λ ${option.lambda}`;
+  return `${net}${option.pretrained ? ' (torchvision weights)' : ''}, λ ${option.lambda}`;
 }

@@ -24,3 +24,4 @@ export {
 } from './spec';
 export type { SuppliedConvWeights } from './network';
 export type { LayersModelLike, LayerLike } from './import';
+export { PRETRAINED_PRESETS, pretrainedNetwork, torchvisionKeys, type StateDict, type StateDictTensor, type TorchKeys } from './pretrained';

@@ -20,6 +20,7 @@ import {
   type Preset,
 } from './spec';
 import { specFromLayersModel, type LayersModelLike } from './import';
+import { pretrainedNetwork, type StateDict } from './pretrained';
 import { OnnxLossRunner, defaultThreads, loadOnnxRuntime, type EngineReport, type LossEngine, type OnnxRunStats } from './onnx-engine';
 
 /** Where the loss is taken: the final layer, every tap with weight 1, the paper's 1/16…1, or explicit weights (shallow to deep). */
@@ -49,6 +50,13 @@ export interface GenericPerceptualLossConfig {
    * by a frozen 1×1 adapter from `inChannels` to the model's input channels when they differ.
    */
   readonly layersModel?: LayersModelLike;
+  /**
+   * torchvision's ImageNet weights for `preset` (vgg11/13/16/19, resnet18, alexnet, googlenet,
+   * mobilenetv2) as a state dict of float32 tensors in PyTorch's layout (e.g. `@gpl/weights`'
+   * `readWeightFile(file).tensors`): paper Table 1's 'T' rows. The network sits behind a frozen 1×1
+   * adapter from `inChannels` to RGB; BatchNorm is folded into the convolutions.
+   */
+  readonly pretrained?: StateDict;
   /**
    * What runs the loss and its gradient: 'onnxruntime' (one native graph for both, on
    * onnxruntime-node, multi-threaded), 'tfjs' (the TensorFlow.js backend in use), or 'auto'
@@ -121,6 +129,11 @@ function fail(message: string, Err: typeof RangeError = RangeError): never {
 function resolveSpec(config: GenericPerceptualLossConfig): { spec: NetworkSpec; supplied: readonly (ConvWeights | null)[] | null } {
   const c = config.inChannels;
   if (config.layersModel) return specFromLayersModel(config.layersModel, c, config.init, config.seed);
+  if (config.pretrained) {
+    if (config.blocks || config.weights) fail("'pretrained' takes a preset (torchvision's network), not 'blocks' or 'weights'.");
+    if (config.kernelSize !== 3) fail(`'pretrained' networks have torchvision's kernels; 'kernelSize' must stay 3, received ${config.kernelSize}.`);
+    return pretrainedNetwork(config.preset, c, config.pretrained, config.init, config.seed);
+  }
   if (config.blocks || !(FAMILIES as readonly string[]).includes(config.preset)) {
     const blocks = config.blocks ?? VGG_PRESETS[config.preset as keyof typeof VGG_PRESETS];
     if (!blocks) fail(`unknown preset '${config.preset}': expected one of ${[...Object.keys(VGG_PRESETS), ...FAMILIES].join(', ')}.`);
@@ -337,7 +350,7 @@ export class GenericPerceptualLoss {
       convolutions: spec.nodes.filter((n) => n.op === 'conv').length,
       parameters: layers.reduce((s, l) => s + l.parameters, 0),
       flopsPerPixel: flops,
-      init: this.config.layersModel || this.config.weights ? 'supplied' : formatInitScheme(this.config.init),
+      init: this.config.pretrained ? 'pretrained (torchvision)' : this.config.layersModel || this.config.weights ? 'supplied' : formatInitScheme(this.config.init),
       seed: this.config.seed,
       levels: spec.taps.map((t, l) => ({ name: spec.nodes[t].name, channels: shapes[t]![2], stride: strideOf(t), weight: this.weightsPerTap[l] })),
       minimumSize: minimumInputSize(spec),
@@ -417,7 +430,7 @@ const cache = new Map<string, GenericPerceptualLoss>();
 export function genericPerceptualLoss(
   pred: tf.Tensor4D,
   target: tf.Tensor4D,
-  config: Partial<Omit<GenericPerceptualLossConfig, 'weights' | 'layersModel'>> & { inChannels: number; mask?: tf.Tensor4D },
+  config: Partial<Omit<GenericPerceptualLossConfig, 'weights' | 'layersModel' | 'pretrained'>> & { inChannels: number; mask?: tf.Tensor4D },
 ): tf.Scalar {
   const { mask, ...rest } = config;
   const key = JSON.stringify(rest);
