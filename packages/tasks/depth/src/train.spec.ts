@@ -74,4 +74,9 @@ describe('trainDepth (ResNet-50 w0.125 + lateral decoder, WCE + VNL + GPL, wasm)
     expect(final.images).toBe(2);
     expect(final.pooled.absRel).toBeGreaterThan(0);
   });
+
+  it('stops on a non-finite loss naming the step, leaving no run folder before the first good step', async () => {
+    await expect(trainDepth(tiny('nan', { losses: ['wce'], percep: 'none' }), { ...quiet, nanAtStep: 0 })).rejects.toThrow(/loss is NaN at step 1: training stopped/);
+    expect(fs.existsSync(path.join(tmp, 'nan', 'checkpoints'))).toBe(false);
+  });
 });
