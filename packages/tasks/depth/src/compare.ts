@@ -46,7 +46,7 @@ export async function compareDepth(cfg: DepthConfig, seeds: readonly number[], v
     options.log,
   );
   const labels: Record<string, string> = {};
-  for (const v of variants) labels[v] = `${v.split('-').join(' + ').toUpperCase()} (paper ${TABLE7_PAPER[v] ?? '–'})`;
+  for (const v of variants) labels[v] = `${v.split('-').join(' + ').toUpperCase()} (paper ${TABLE7_PAPER[v]?.toFixed(1) ?? '–'})`;
   const caption =
     `ResNet-50 (width ${cfg.width}) + VNL lateral decoder on ${cfg.dataset} (${cfg.dataRoot}), ${cfg.iters} iterations, batch ${cfg.batch}, ` +
     `VNL weight ${cfg.vnlWeight}, GPL ${cfg.percep === 'none' ? '1,1,1,1,1' : cfg.percep} λ ${cfg.percepLambda} on ${cfg.gplInput} depth, seeds ${seeds.join(', ')} (mean ± std). Paper Table 7 Rel. in brackets.`;
