@@ -1,0 +1,12 @@
+export { DepthBins, defaultDepthBinsConfig, VNL_DEPTH_UNIT, type DepthBinsConfig } from './bins';
+export { DEPTH_LOSSES, TABLE7_VARIANTS, defaultDepthConfig, parseLosses, validateDepthConfig, type DepthConfig, type DepthLossName } from './config';
+export { DEPTH_DATASETS, DEPTH_DATASET_NAMES, customDepthDataset, depthDataset, type DepthDatasetName } from './datasets';
+export { GPL_INPUTS, depthLoss, gplRepresentation, weightedCrossEntropy, type DepthLossOptions, type GplInput } from './losses';
+export { DepthMetricAccumulator, formatDepthTable, type DepthErrors, type DepthMetrics } from './metrics';
+export { buildDepthModel, type DepthModelOptions } from './model';
+export { classifyTriplet, filterTriplets, planeNormal, sampleTriplets, virtualNormalLoss, defaultVirtualNormalOptions, type VirtualNormalOptions } from './vnl';
+export { depthTask, trainDepth, type DepthInfo } from './task';
+export { evaluateDepth, predictDepth } from './eval';
+export { exportPrediction, pointCloudPly } from './output';
+export { runDepthEval } from './run-eval';
+export { compareDepth, TABLE7_NAMES, TABLE7_PAPER } from './compare';
