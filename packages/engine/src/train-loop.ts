@@ -89,8 +89,8 @@ export interface TaskSpec<C extends LoopConfig, I, M> {
   /** Short name: message prefix and default run root (`runs/<name>`). */
   readonly name: string;
   openData(cfg: C): Promise<TaskData<I>>;
-  /** The network; with `notes`, lines for the log (e.g. what a pretrained import matched). */
-  buildModel(cfg: C, info: I): tfl.LayersModel | { readonly model: tfl.LayersModel; readonly notes: readonly string[] };
+  /** The network; `log` takes lines for the run's log (e.g. what a pretrained import matched). */
+  buildModel(cfg: C, info: I, log?: (line: string) => void): tfl.LayersModel;
   /** Input channels of the perceptual-loss network (classes for segmentation, 1 for depth and masks). */
   perceptualChannels(info: I): number;
   /** The loss of one training step, built under the gradient tape. */
@@ -232,14 +232,7 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
       throw new RangeError(`[${task.name}] option 'batch': ${cfg.batch} is more than the ${data.train.length} training samples of ${data.train.name}.`);
     }
     const loader = new DataLoader(data.train, { batchSize: cfg.batch, seed: cfg.seed, transform: data.transform, dropLast: true });
-    const built = task.buildModel(cfg, data.info);
-    // (Only `notes` tells the two apart: a tfjs Sequential has a `model` property of its own.)
-    if ('notes' in built) {
-      model = built.model;
-      for (const note of built.notes) log(note);
-    } else {
-      model = built;
-    }
+    model = task.buildModel(cfg, data.info, log);
     gpl = createPerceptualLoss(percep, task.perceptualChannels(data.info), cfg.seed);
     if (gpl) log(`loss network engine: ${describePerceptualEngine(gpl)}`);
     optimizer = tf.train.momentum(cfg.lr, cfg.momentum);

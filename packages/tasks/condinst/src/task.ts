@@ -118,7 +118,7 @@ export const condInstTask: TaskSpec<CondInstConfig, CondInstInfo, CondInstMetric
     };
   },
 
-  buildModel(cfg, info) {
+  buildModel(cfg, info, log) {
     const model = buildCondInst({ numClasses: info.classNames.length, backbone: cfg.backbone, width: cfg.width, seed: cfg.seed });
     if (!info.pretrained) return model;
     try {
@@ -128,7 +128,8 @@ export const condInstTask: TaskSpec<CondInstConfig, CondInstInfo, CondInstMetric
         caller: "[condinst] option 'pretrained'",
         expectedSource: `a torchvision-layout ${cfg.backbone} state dict at width ${cfg.width} (torchvision .pth, timm .safetensors, or an mmdet/mmseg checkpoint)`,
       });
-      return { model, notes: [formatStateDictReport(report, 0)] };
+      log?.(formatStateDictReport(report, 0));
+      return model;
     } catch (e) {
       model.dispose();
       throw e;

@@ -5,7 +5,7 @@
  * evaluation cap. `main.ts` merges flags (and `--config file.json`) over these, validates, and
  * saves the resolved object as config.json.
  */
-import { validateLoopConfig, type TrainCliConfig } from '@gpl/engine';
+import { PAPER_PERCEPTUAL, validateLoopConfig, type TrainCliConfig } from '@gpl/engine';
 import { DEPTH_DATASET_NAMES, type DepthDatasetName } from './datasets';
 import { GPL_INPUTS, type GplInput } from './losses';
 
@@ -63,12 +63,7 @@ export const defaultDepthConfig: DepthConfig = Object.freeze({
   weightDecay: 5e-4,
   seed: 1,
   // The loss network of the segmentation runs (Table 2's [1,1,1,1,1]) with one input channel.
-  percep: '1,1,1,1,1',
-  percepLambda: 0.1,
-  percepKernel: 3,
-  percepInit: 'he',
-  percepLevels: 'final',
-  percepEngine: 'auto',
+  ...PAPER_PERCEPTUAL,
   evalEvery: 50,
   checkpointEvery: 25,
   resume: false,

@@ -25,7 +25,7 @@ export interface DepthInfo {
   /** Camera of the dataset's images (native resolution). */
   readonly camera: CameraIntrinsics;
   readonly bins: DepthBins;
-  /** The bins' soft-target matrix, one tensor for the whole run (freed by `disposeInfo`). */
+  /** The bins' soft-target matrix, one tensor for the whole run (freed by the task's `dispose`). */
   readonly softTargets: tf.Tensor2D;
 }
 
@@ -126,22 +126,11 @@ export const depthTask: TaskSpec<DepthConfig, DepthInfo, DepthMetrics> = {
     { file: 'abs_rel.png', column: 'val_abs_rel', title: 'Validation abs rel (pooled)', yLabel: 'abs rel' },
     { file: 'delta1.png', column: 'val_d1', title: 'Validation δ < 1.25 (pooled)', yLabel: 'δ1 (%)', scale: 100 },
   ],
+
+  dispose: (info) => info.softTargets.dispose(),
 };
 
-/** Trains (or resumes) a depth run; see the engine's `train`. Frees the run's soft-target tensor at the end. */
-export async function trainDepth(cfg: DepthConfig, options: TrainOptions = {}): Promise<TrainResult<DepthMetrics, DepthInfo>> {
-  let info: DepthInfo | undefined;
-  const task: TaskSpec<DepthConfig, DepthInfo, DepthMetrics> = {
-    ...depthTask,
-    openData: async (c) => {
-      const data = await depthTask.openData(c);
-      info = data.info;
-      return data;
-    },
-  };
-  try {
-    return await train(task, cfg, options);
-  } finally {
-    info?.softTargets.dispose();
-  }
+/** Trains (or resumes) a depth run; see the engine's `train`. */
+export function trainDepth(cfg: DepthConfig, options: TrainOptions = {}): Promise<TrainResult<DepthMetrics, DepthInfo>> {
+  return train(depthTask, cfg, options);
 }
