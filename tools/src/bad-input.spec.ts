@@ -267,12 +267,14 @@ const rows: Row[] = [
   trainRow('cityscapes: a label of another size', 'cityscapes', root('cs-size'), /\[@gpl\/cityscapes\] size-mismatch: gtFine\/train\/.*labelIds\.png: expected 256×128 to match leftImg8bit\/.*, received 256×64/),
   trainRow('cityscapes: a missing label', 'cityscapes', root('cs-missing'), /\[@gpl\/cityscapes\] missing-file: gtFine\/train\/.*labelIds\.png: expected the gtFine label of leftImg8bit/),
   trainRow('voc: a reordered (optimised) palette', 'voc', root('voc-palette'), /\[@gpl\/voc\] palette-mismatch: SegmentationClass\/.*\.png: expected palette indices that are the class values .* received a reordered palette: index 0 is .* the colour of index \d+ '.*' in the VOC colormap/),
+  trainRow('voc: a label of another size than its image (found at open)', 'voc', root('voc-size'), /\[@gpl\/voc\] size-mismatch: SegmentationClass\/.*\.png: expected \d+×\d+ to match JPEGImages\/.*\.jpg, received \d+×\d+/),
   trainRow('voc: a class index out of range', 'voc', root('voc-range'), /\[@gpl\/voc\] label-out-of-range: .*SegmentationClass\/.*\.png: expected class indices 0\.\.20 or 255 \(void\), received value 30 at pixel \(x=5, y=0\)/),
   trainRow('voc: an id without files', 'voc', root('voc-missing'), /\[@gpl\/voc\] missing-file: JPEGImages\/no_such_id\.jpg: expected the file of id 'no_such_id' listed in ImageSets\/Segmentation\/train\.txt row 3/),
   trainRow('voc: an id escaping the dataset', 'voc', root('voc-escape'), /\[@gpl\/voc\] path-escape: ImageSets\/Segmentation\/train\.txt row 3: expected a path inside the dataset root/),
   trainRow('voc: a truncated JPEG', 'voc', root('voc-jpeg'), /\[@gpl\/voc\] unreadable-image: JPEGImages\/.*\.jpg: expected a decodable JPEG or PNG image/),
   trainRow('ade20k: an annotation value out of range', 'ade20k', root('ade-range'), /\[@gpl\/ade20k\] label-out-of-range: .*annotations\/training\/.*\.png: expected annotation values 0\.\.150, received value 200/),
   trainRow('ade20k: a palette annotation with a reordered palette', 'ade20k', root('ade-palette'), /\[@gpl\/ade20k\] palette-mismatch: annotations\/training\/.*\.png: .*received a reordered palette: index \d+ is/),
+  trainRow('ade20k: an annotation of another size than its image', 'ade20k', root('ade-size'), /\[@gpl\/ade20k\] size-mismatch: annotations\/training\/.*\.png: expected \d+×\d+ to match images\/training\/.*\.jpg/),
   trainRow('ade20k: a missing annotation', 'ade20k', root('ade-missing'), /\[@gpl\/ade20k\] missing-file: annotations\/training\/.*\.png: expected the annotation of images\/training\//),
   trainRow('custom: a reordered palette', 'custom', root('custom-palette'), /\[@gpl\/data\] palette-mismatch: labels\/train\/.*\.png: .*received a reordered palette: index 0 is .* in the classes\.json palette/),
   trainRow('custom: a class index out of range', 'custom', root('custom-range'), /\[@gpl\/data\] label-out-of-range: labels\/train\/.*\.png: expected class indices 0\.\.20 or 255 \(ignore\), received value 30/),
@@ -356,6 +358,7 @@ beforeAll(async () => {
 
   const v = defective(voc);
   v('voc-palette', (d) => d.labels.forEach((f) => reorderPalette(f)));
+  v('voc-size', (d) => d.labels.forEach(halfHeight));
   v('voc-range', (d) => d.labels.forEach((f) => setPixel(f, 30)));
   v('voc-missing', (d) => fs.appendFileSync(path.join(d.voc, 'ImageSets/Segmentation/train.txt'), 'no_such_id\n'));
   v('voc-escape', (d) => fs.appendFileSync(path.join(d.voc, 'ImageSets/Segmentation/train.txt'), '../../../../etc/passwd\n'));
@@ -367,6 +370,7 @@ beforeAll(async () => {
   const { ADE20K_PALETTE } = await import('@gpl/ade20k');
   const adeColours: Rgb[] = [[0, 0, 0], ...ADE20K_PALETTE.map((c) => [c[0], c[1], c[2]] as Rgb)];
   a('ade-palette', (d) => d.labels.forEach((f) => reorderPalette(f, adeColours)));
+  a('ade-size', (d) => d.labels.forEach(halfHeight));
   a('ade-missing', (d) => fs.rmSync(d.labels[0]));
 
   const c = defective(custom);

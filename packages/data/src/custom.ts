@@ -24,7 +24,7 @@ import {
   displayPath,
   listDir,
   peekLabelPng,
-  peekPngSize,
+  peekImageSize,
   readImage,
   readIndexFile,
   readJsonFile,
@@ -196,7 +196,7 @@ export async function openCustomFolder(
       try {
         // Headers only (no pixels): a label that is no class-index PNG, or of another size than a PNG image, fails here.
         const l = peekLabelPng(label, ctx);
-        const size = peekPngSize(im.file, ctx);
+        const size = peekImageSize(im.file, ctx);
         if (size) checkSameSize(size, l, im.file, label, ctx);
       } catch (e) {
         if (!(e instanceof DataError)) throw e;

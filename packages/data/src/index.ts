@@ -36,7 +36,7 @@ export {
   listDir,
   checkLayout,
   peekLabelPng,
-  peekPngSize,
+  peekImageSize,
   checkSameSize,
   checkLabelRange,
   labelLut,

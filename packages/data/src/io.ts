@@ -172,14 +172,37 @@ export function peekLabelPng(file: string, ctx: ReadContext): { height: number; 
   return { height: header.height, width: header.width };
 }
 
-/** The size of a PNG from its header (33 bytes read), or `undefined` for a file that is not a PNG (a JPEG, say). */
-export function peekPngSize(file: string, ctx: ReadContext): { height: number; width: number } | undefined {
-  const head = readHead(file, ctx, 33, 'an image');
+/** Size from a JPEG's first start-of-frame marker within `buf`, or `undefined` when there is none. */
+function jpegSize(buf: Buffer): { height: number; width: number } | undefined {
+  if (buf.length < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return undefined;
+  for (let pos = 2; pos + 9 <= buf.length; ) {
+    if (buf[pos] !== 0xff) return undefined;
+    const marker = buf[pos + 1];
+    if (marker === 0xff) {
+      pos++; // fill byte
+      continue;
+    }
+    // SOF0..SOF15 carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: buf.readUInt16BE(pos + 5), width: buf.readUInt16BE(pos + 7) };
+    }
+    pos += 2 + buf.readUInt16BE(pos + 2);
+  }
+  return undefined;
+}
+
+/**
+ * The size of a PNG or JPEG from its header, no pixel decoded: 4 KiB read (a JPEG's frame header
+ * usually sits within its first kilobyte), 64 KiB when metadata pushes it further. `undefined`
+ * when it cannot be told that way (the decoder then names the problem on read).
+ */
+export function peekImageSize(file: string, ctx: ReadContext): { height: number; width: number } | undefined {
+  const head = readHead(file, ctx, 4096, 'an image');
   try {
-    const h = readPngHeader(head);
+    const h = readPngHeader(head.subarray(0, 33));
     return { height: h.height, width: h.width };
   } catch {
-    return undefined;
+    return jpegSize(head) ?? (head.length === 4096 ? jpegSize(readHead(file, ctx, 65536, 'an image')) : undefined);
   }
 }
 

@@ -17,6 +17,7 @@ import {
   labelLut,
   listDir,
   mapLabels,
+  peekImageSize,
   peekLabelPng,
   readImage,
   readLabelPng,
@@ -139,8 +140,9 @@ export async function openAde20k(config: Partial<Ade20kConfig> & Pick<Ade20kConf
       continue;
     }
     try {
-      // The annotation's header (no pixels): a file that is no class-index PNG fails at open.
-      peekLabelPng(label, ctx);
+      // Headers only (no pixels): an annotation that is no class-index PNG, or of another size than its image, fails at open.
+      const size = peekLabelPng(label, ctx);
+      checkSameSize(peekImageSize(path.join(imgDir, f.name), ctx) ?? size, size, path.join(imgDir, f.name), label, ctx);
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
       throwOrSkip(e, cfg.skipInvalid, skipped);

@@ -19,7 +19,7 @@ import {
   listDir,
   mapLabels,
   peekLabelPng,
-  peekPngSize,
+  peekImageSize,
   readImage,
   readLabelPng,
   throwOrSkip,
@@ -136,7 +136,8 @@ export async function openCityscapes(config: Partial<CityscapesConfig> & Pick<Ci
       }
       try {
         // Headers only (no pixels): a label that is no class-index PNG, or of another size than its image, fails here.
-        checkSameSize(peekPngSize(image, ctx) ?? peekLabelPng(label, ctx), peekLabelPng(label, ctx), image, label, ctx);
+        const size = peekLabelPng(label, ctx);
+        checkSameSize(peekImageSize(image, ctx) ?? size, size, image, label, ctx);
       } catch (e) {
         if (!(e instanceof DataError)) throw e;
         throwOrSkip(e, cfg.skipInvalid, skipped);

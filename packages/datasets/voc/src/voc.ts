@@ -21,6 +21,7 @@ import {
   displayPath,
   labelLut,
   mapLabels,
+  peekImageSize,
   peekLabelPng,
   readImage,
   readIndexFile,
@@ -171,8 +172,9 @@ export async function openVoc(config: Partial<VocConfig> & Pick<VocConfig, 'root
             throw new DataError({ pkg: PKG, code: 'missing-file', file: displayPath(f, voc), expected: `the file of id '${id}' listed in ${displayPath(list.file, voc)} row ${row}`, received: 'no such file' });
           }
         }
-        // The label's header (no pixels): a file that is no class-index PNG fails at open.
-        peekLabelPng(label, ctx);
+        // Headers only (no pixels): a label that is no class-index PNG, or of another size than its image, fails at open.
+        const size = peekLabelPng(label, ctx);
+        checkSameSize(peekImageSize(image, ctx) ?? size, size, image, label, ctx);
         seen.add(id);
         entries.push({ id, image, label, list: list.file, row });
       } catch (e) {
