@@ -16,6 +16,8 @@ module.exports = {
   // Node's environment with the main realm's typed arrays, so onnxruntime-node's outputs pass the
   // typed-array checks of code under test (the loss network runs on onnxruntime by default).
   testEnvironment: path.join(__dirname, 'tools/jest-environment.js'),
+  // Drops TensorFlow.js's "install our node backend" banner from test logs (see the file).
+  setupFiles: [path.join(__dirname, 'tools/jest-setup.js')],
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: {

@@ -127,6 +127,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       continue;
     }
     await tf.ready();
+    if (c.backend === 'cpu') quietCpuBackend();
     const device: 'gpu' | 'cpu' = c.kind === 'tensorflow' && nativeUsesGpu() ? 'gpu' : 'cpu';
     const details: Record<string, string | boolean> = c.backend === 'wasm' ? await wasmDetails() : {};
     if (c.gpuPackage && device === 'cpu') {
@@ -138,6 +139,16 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
   const why = skipped.map((s) => `${s.pkg}: ${s.reason}`).join('; ');
   throw new Error(`[@gpl/core] initBackend: no backend could be used for preference '${prefer}' (${why}).`);
+}
+
+/**
+ * Silences the plain-JavaScript backend's one-time "install our node backend" banner, which it
+ * prints on its first tensor: the backend report has already said what runs and why. The banner
+ * is guarded by the backend instance's `firstUse` flag (tfjs-backend-cpu's MathBackendCPU.write).
+ */
+export function quietCpuBackend(): void {
+  const backend = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (backend && 'firstUse' in backend) backend.firstUse = false;
 }
 
 /** One line for logs: `wasm (@tensorflow/tfjs-backend-wasm, cpu, simd) — skipped: …`. */

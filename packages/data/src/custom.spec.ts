@@ -100,12 +100,12 @@ describe('custom folder: segmentation', () => {
     await expectDataError(openCustomFolder({ root }), 'empty-split', /images: expected at least one image/);
   });
 
-  it('reports size mismatch, out-of-range labels and truncated images on decode', async () => {
+  it('reports size mismatch at open (from the headers), out-of-range labels and truncated images on decode', async () => {
     await segFolder();
     write('labels/a.png', labelPng(7, 6, () => 1));
-    const ds = await openCustomFolder({ root });
-    await expectDataError(ds.get(0), 'size-mismatch', /labels\/a\.png: expected 8×6 to match images\/a\.jpg, received 7×6/);
+    await expectDataError(openCustomFolder({ root }), 'size-mismatch', /labels\/a\.png: expected 8×6 to match images\/a\.jpg, received 7×6/);
     write('labels/a.png', labelPng(8, 6, (x, y) => (x === 5 && y === 2 ? 3 : 0)));
+    const ds = await openCustomFolder({ root });
     await expectDataError(ds.get(0), 'label-out-of-range', /labels\/a\.png: expected class indices 0\.\.2 or 255 \(ignore\), received value 3 at pixel \(x=5, y=2\)/);
     const full = await jpeg(64, 64);
     write('images/a.jpg', full.subarray(0, 200));

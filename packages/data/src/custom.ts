@@ -19,9 +19,12 @@ import { createDataset, type IndexedDataset } from './dataset';
 import { DataError, throwOrSkip } from './errors';
 import {
   checkLabelRange,
+  checkLayout,
   checkSameSize,
   displayPath,
   listDir,
+  peekLabelPng,
+  peekImageSize,
   readImage,
   readIndexFile,
   readJsonFile,
@@ -30,7 +33,7 @@ import {
   resolveInside,
   type ReadContext,
 } from './io';
-import { vocColormap } from './palette';
+import { vocColormap, type ExpectedPalette } from './palette';
 import type { DepthSample, Rgb, SegmentationSample, SkippedSample } from './types';
 
 const PKG = '@gpl/data';
@@ -107,6 +110,19 @@ export async function readCustomClasses(root: string): Promise<CustomClasses> {
   return { task, names, palette, ignoreIndex: ignoreIndex as number, depthScale, ...(depthRange ? { depthRange } : {}) };
 }
 
+/**
+ * The colours a palette label must show: classes.json's palette (or the VOC colormap), index for
+ * index; the ignore value keeps the VOC colormap's colour when the palette is the default one.
+ */
+function expectedLabelPalette(c: CustomClasses): ExpectedPalette {
+  const colours: (Rgb | undefined)[] = [...c.palette];
+  const byDefault = c.palette.every((rgb, i) => { const v = vocColormap(i + 1)[i]; return rgb[0] === v[0] && rgb[1] === v[1] && rgb[2] === v[2]; });
+  colours[c.ignoreIndex] = byDefault ? vocColormap(c.ignoreIndex + 1)[c.ignoreIndex] : undefined;
+  const names: (string | undefined)[] = [...c.names];
+  names[c.ignoreIndex] = 'ignore';
+  return { name: 'the classes.json palette', colours, names };
+}
+
 interface Entry {
   readonly id: string;
   readonly image: string;
@@ -136,7 +152,9 @@ export async function openCustomFolder(
   if (typeof cfg.root !== 'string' || !cfg.root) throw new TypeError('[@gpl/data] openCustomFolder: root must be a directory path.');
   const root = path.resolve(cfg.root);
   const ctx: ReadContext = { pkg: PKG, root };
+  checkLayout(root, ['classes.json', 'images'], ctx, 'custom-folder');
   const classes = await readCustomClasses(root);
+  const labelPalette = expectedLabelPalette(classes);
   const listFile = cfg.split ? path.join(root, 'splits', `${cfg.split}.txt`) : undefined;
   const useList = listFile !== undefined && exists(listFile);
   // Each image's path under images/ without extension; labels and depth mirror it.
@@ -174,6 +192,18 @@ export async function openCustomFolder(
       );
       continue;
     }
+    if (label) {
+      try {
+        // Headers only (no pixels): a label that is no class-index PNG, or of another size than a PNG image, fails here.
+        const l = peekLabelPng(label, ctx);
+        const size = peekImageSize(im.file, ctx);
+        if (size) checkSameSize(size, l, im.file, label, ctx);
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+        throwOrSkip(e, cfg.skipInvalid, skipped);
+        continue;
+      }
+    }
     entries.push({ id, image: im.file, ...(label ? { label } : {}), ...(depth ? { depth } : {}) });
   }
   if (entries.length === 0) {
@@ -192,7 +222,7 @@ export async function openCustomFolder(
       const image = await readImage(e.image, ctx);
       let label;
       if (e.label) {
-        label = await readLabelPng(e.label, ctx);
+        label = await readLabelPng(e.label, ctx, labelPalette);
         checkSameSize(image, label, e.image, e.label, ctx);
         checkLabelRange(label, numClasses, classes.ignoreIndex, displayPath(e.label, root), { pkg: PKG });
       }

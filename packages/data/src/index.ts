@@ -34,6 +34,9 @@ export {
   readIndexFile,
   readJsonFile,
   listDir,
+  checkLayout,
+  peekLabelPng,
+  peekImageSize,
   checkSameSize,
   checkLabelRange,
   labelLut,
@@ -86,10 +89,11 @@ export {
   writeSoftLabels,
   softLabelPath,
   withSoftLabels,
+  softLabelHeader,
   softLabelStride,
   SOFT_LABEL_EXT,
 } from './soft-labels';
-export { vocColormap } from './palette';
+export { paletteMismatch, vocColormap, type ExpectedPalette } from './palette';
 export {
   openCustomFolder,
   readCustomClasses,

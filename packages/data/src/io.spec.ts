@@ -7,6 +7,8 @@ import {
   checkSameSize,
   labelLut,
   mapLabels,
+  peekImageSize,
+  peekLabelPng,
   readImage,
   readIndexFile,
   readLabelPng,
@@ -133,5 +135,34 @@ describe('checks', () => {
   it('reads index files with row numbers, skipping blanks and comments', async () => {
     fs.writeFileSync(path.join(dir, 'list.txt'), 'a\n\n# c\n  b  \r\nc');
     expect(await readIndexFile(path.join(dir, 'list.txt'), ctx)).toEqual([{ text: 'a', row: 1 }, { text: 'b', row: 4 }, { text: 'c', row: 5 }]);
+  });
+});
+
+describe('header checks at open (no pixel decoded)', () => {
+  it('tells PNG and JPEG sizes, also behind 10 KiB of JPEG metadata, and nothing for other bytes', async () => {
+    const png = path.join(dir, 'peek.png');
+    fs.writeFileSync(png, encodePng({ width: 7, height: 3, channels: 1, bitDepth: 8, data: new Uint8Array(21) }));
+    expect(peekImageSize(png, ctx)).toEqual({ width: 7, height: 3 });
+    const jpg = path.join(dir, 'peek.jpg');
+    await writeJpeg(jpg, 33, 17);
+    expect(peekImageSize(jpg, ctx)).toEqual({ width: 33, height: 17 });
+    // An APP1 segment of 10 KiB before the frame header: the 64 KiB read finds it.
+    const bytes = fs.readFileSync(jpg);
+    const app1 = Buffer.alloc(10240 + 4);
+    app1.writeUInt16BE(0xffe1, 0);
+    app1.writeUInt16BE(10240 + 2, 2);
+    fs.writeFileSync(jpg, Buffer.concat([bytes.subarray(0, 2), app1, bytes.subarray(2)]));
+    expect(peekImageSize(jpg, ctx)).toEqual({ width: 33, height: 17 });
+    fs.writeFileSync(path.join(dir, 'peek.txt'), 'no image');
+    expect(peekImageSize(path.join(dir, 'peek.txt'), ctx)).toBeUndefined();
+  });
+
+  it('refuses a label that is no class-index PNG from its header alone', async () => {
+    const rgb = path.join(dir, 'peek-rgb.png');
+    fs.writeFileSync(rgb, encodePng({ width: 2, height: 2, channels: 3, bitDepth: 8, data: new Uint8Array(12) }));
+    await expectDataError(() => peekLabelPng(rgb, ctx), 'unreadable-image', /peek-rgb\.png: expected a single-channel label PNG .* received 8-bit RGB\. Convert colour-coded labels/);
+    fs.writeFileSync(path.join(dir, 'peek-short.png'), 'x');
+    await expectDataError(() => peekLabelPng(path.join(dir, 'peek-short.png'), ctx), 'unreadable-image', /without the PNG signature/);
+    await expectDataError(() => peekLabelPng(path.join(dir, 'nope.png'), ctx), 'missing-file', /nope\.png: expected a label PNG, received no such file/);
   });
 });

@@ -7,7 +7,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { DataError } from './errors';
-import { decodePngSamples, readPngHeader, type PngHeader } from './png';
+import { paletteMismatch, type ExpectedPalette } from './palette';
+import { decodePngSamples, pngTruncation, readPngHeader, type PngHeader } from './png';
 import type { DataErrorCode, ImageRaster, LabelMap, Rgb } from './types';
 
 /** Who is reading, and how to name the file in messages. */
@@ -79,11 +80,16 @@ export type LabelPng = LabelMap & { readonly palette?: readonly Rgb[] };
 /** Reads `file` and its PNG header; anything but a PNG with a readable header throws `DataError`. */
 async function readPng(file: string, ctx: ReadContext, what: string, expected: string): Promise<{ buf: Buffer; header: PngHeader }> {
   const buf = await readFileChecked(file, ctx, what);
+  let header: PngHeader;
   try {
-    return { buf, header: readPngHeader(buf) };
+    header = readPngHeader(buf);
   } catch (e) {
     throw fail(ctx, 'unreadable-image', file, expected, (e as Error).message);
   }
+  // sharp reports a cut-off file only as "Warning treated as error": say what is wrong first.
+  const cut = pngTruncation(buf);
+  if (cut) throw fail(ctx, 'unreadable-image', file, `a complete ${header.colorType === 3 ? 'palette ' : ''}PNG`, cut, 'Re-export or re-download the file.');
+  return { buf, header };
 }
 
 function describeHeader(h: PngHeader): string {
@@ -94,17 +100,31 @@ function describeHeader(h: PngHeader): string {
  * Reads a label PNG as raw values: a palette PNG gives its *indices* (VOC: never map colours
  * back) and its palette, an 8-bit grey PNG its grey values. Anything else is rejected, since a
  * colour label would silently give wrong classes.
+ * @param palette the colours the indices must show (see `paletteMismatch`): a palette PNG whose
+ *   used indices show other colours (a palette an editor reordered) throws `DataError('palette-mismatch')`
+ *   naming the file, since its indices are no longer the classes its colours show.
  */
-export async function readLabelPng(file: string, ctx: ReadContext): Promise<LabelPng> {
+export async function readLabelPng(file: string, ctx: ReadContext, palette?: ExpectedPalette): Promise<LabelPng> {
   const expected = 'a single-channel label PNG (8-bit grey or palette)';
   const { buf, header } = await readPng(file, ctx, 'a label PNG', expected);
   if (header.colorType === 3) {
+    let png;
     try {
-      const png = decodePngSamples(buf);
-      return { data: png.data as Uint8Array, height: png.height, width: png.width, palette: png.palette! };
+      png = decodePngSamples(buf);
     } catch (e) {
       throw fail(ctx, 'unreadable-image', file, 'a complete palette PNG', (e as Error).message, 'Re-export or re-download the file.');
     }
+    const data = png.data as Uint8Array;
+    if (palette) {
+      const used = new Uint8Array(256);
+      for (let i = 0; i < data.length; i++) used[data[i]] = 1;
+      const why = paletteMismatch(png.palette!, Array.from(used, (u) => u === 1), palette);
+      if (why) {
+        throw fail(ctx, 'palette-mismatch', file, `palette indices that are the class values (${palette.name} in index order, or 8-bit grey)`, why,
+          'Re-save the label keeping the palette order, or as 8-bit grey class indices.');
+      }
+    }
+    return { data, height: png.height, width: png.width, palette: png.palette! };
   }
   if (header.colorType !== 0 || header.bitDepth !== 8) {
     throw fail(ctx, 'unreadable-image', file, expected, describeHeader(header),
@@ -112,6 +132,78 @@ export async function readLabelPng(file: string, ctx: ReadContext): Promise<Labe
   }
   const g = await decodeGrey(buf, file, ctx, 8, expected);
   return { data: g.data as Uint8Array, height: g.height, width: g.width };
+}
+
+/** The first bytes of a file (its header), or a `DataError('missing-file')`. */
+function readHead(file: string, ctx: ReadContext, bytes: number, what: string): Buffer {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw fail(ctx, 'missing-file', file, what, err.code === 'ENOENT' ? 'no such file' : `${err.code} (${err.message})`);
+  }
+  try {
+    const buf = Buffer.alloc(bytes);
+    return buf.subarray(0, fs.readSync(fd, buf, 0, bytes, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Checks a label PNG's header when a dataset is opened (33 bytes read, no pixel decoded): a file
+ * that is no PNG, or a colour or 16-bit image where class indices belong, throws the `DataError`
+ * `readLabelPng` would throw at the first step that samples it. Returns the size for size checks.
+ */
+export function peekLabelPng(file: string, ctx: ReadContext): { height: number; width: number } {
+  const expected = 'a single-channel label PNG (8-bit grey or palette)';
+  let header: PngHeader;
+  try {
+    header = readPngHeader(readHead(file, ctx, 33, 'a label PNG'));
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    throw fail(ctx, 'unreadable-image', file, expected, (e as Error).message);
+  }
+  if (header.colorType !== 3 && (header.colorType !== 0 || header.bitDepth !== 8)) {
+    throw fail(ctx, 'unreadable-image', file, expected, describeHeader(header),
+      header.colorType === 2 || header.colorType === 6 ? 'Convert colour-coded labels to class indices first.' : undefined);
+  }
+  return { height: header.height, width: header.width };
+}
+
+/** Size from a JPEG's first start-of-frame marker within `buf`, or `undefined` when there is none. */
+function jpegSize(buf: Buffer): { height: number; width: number } | undefined {
+  if (buf.length < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return undefined;
+  for (let pos = 2; pos + 9 <= buf.length; ) {
+    if (buf[pos] !== 0xff) return undefined;
+    const marker = buf[pos + 1];
+    if (marker === 0xff) {
+      pos++; // fill byte
+      continue;
+    }
+    // SOF0..SOF15 carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: buf.readUInt16BE(pos + 5), width: buf.readUInt16BE(pos + 7) };
+    }
+    pos += 2 + buf.readUInt16BE(pos + 2);
+  }
+  return undefined;
+}
+
+/**
+ * The size of a PNG or JPEG from its header, no pixel decoded: 4 KiB read (a JPEG's frame header
+ * usually sits within its first kilobyte), 64 KiB when metadata pushes it further. `undefined`
+ * when it cannot be told that way (the decoder then names the problem on read).
+ */
+export function peekImageSize(file: string, ctx: ReadContext): { height: number; width: number } | undefined {
+  const head = readHead(file, ctx, 4096, 'an image');
+  try {
+    const h = readPngHeader(head.subarray(0, 33));
+    return { height: h.height, width: h.width };
+  } catch {
+    return jpegSize(head) ?? (head.length === 4096 ? jpegSize(readHead(file, ctx, 65536, 'an image')) : undefined);
+  }
 }
 
 /** Grey samples through sharp (native, several times faster than a JavaScript decoder on grey maps). */
@@ -161,6 +253,24 @@ export async function readImageSize(file: string, ctx: ReadContext): Promise<{ h
   } catch (e) {
     throw fail(ctx, 'unreadable-image', file, 'a decodable image', firstLine((e as Error).message));
   }
+}
+
+/**
+ * Checks that `root` is a dataset folder of the expected layout before any file of it is read:
+ * a missing, empty or non-folder root, or one without `required` (paths relative to it), throws
+ * `DataError('wrong-layout')` naming the root as the user gave it.
+ * @param format the dataset's name for messages, e.g. 'Pascal VOC 2012'.
+ */
+export function checkLayout(root: string, required: readonly string[], ctx: ReadContext, format: string): void {
+  let received: string | undefined;
+  if (!fs.existsSync(root)) received = 'no such folder';
+  else if (!fs.statSync(root).isDirectory()) received = 'a file';
+  else if (fs.readdirSync(root).length === 0) received = 'an empty folder';
+  else {
+    const missing = required.find((r) => !fs.existsSync(path.join(root, r)));
+    if (missing) received = `a folder without ${missing}`;
+  }
+  if (received) throw new DataError({ pkg: ctx.pkg, code: 'wrong-layout', file: root, expected: `the ${format} layout (${required.join(', ')})`, received });
 }
 
 /** Throws `DataError('size-mismatch')` unless `b` has the same height and width as `a`. */

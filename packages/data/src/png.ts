@@ -77,8 +77,8 @@ export function readPngHeader(buf: Uint8Array): PngHeader {
   return { width: dv.getUint32(16), height: dv.getUint32(20), bitDepth: buf[24], colorType: buf[25], interlace: buf[28] };
 }
 
-/** Why the chunk list is incomplete, or `undefined` when every chunk up to IEND is present. */
-function truncation(buf: Uint8Array): string | undefined {
+/** Why the chunk list is incomplete, or `undefined` when every chunk up to IEND is present (no pixel is decoded). */
+export function pngTruncation(buf: Uint8Array): string | undefined {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   for (let pos = 8; pos + 8 <= buf.length; ) {
     const end = pos + 12 + dv.getUint32(pos);
@@ -113,7 +113,7 @@ export function decodePngSamples(buf: Uint8Array): DecodedPng {
   if (channels === undefined) throw new Error(`a corrupt PNG (unknown colour type ${colorType})`);
   if (width === 0 || height === 0) throw new Error(`a corrupt PNG (empty image ${width}×${height})`);
   if (interlace !== 0 && bitDepth < 8) throw new Error(`an interlaced ${bitDepth}-bit PNG (re-save it without interlacing)`);
-  const cut = truncation(buf);
+  const cut = pngTruncation(buf);
   if (cut) throw new Error(cut);
   let png;
   try {

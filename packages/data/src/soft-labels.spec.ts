@@ -34,11 +34,22 @@ describe('soft-label files', () => {
     void _unused;
     await writeSoftLabels(dir, 'img_01', { data: new Float32Array(2 * 3 * 19).fill(1 / 19), height: 2, width: 3, channels: 19 });
     expect(fs.existsSync(softLabelPath(dir, 'img_01'))).toBe(true);
-    const ds = withSoftLabels(arrayDataset([s]), dir);
+    const classNames = Array.from({ length: 19 }, (_, i) => `c${i}`);
+    const ds = withSoftLabels(arrayDataset([s], { classNames }), dir);
     const got = await ds.get(0);
     expect([got.softLabels!.height, got.softLabels!.width, got.softLabels!.channels]).toEqual([2, 3, 19]);
     // 4×6 image, 2×3 map: stride 2, which transforms then keep exactly.
     expect(got.softLabels!.stride).toBe(2);
+  });
+
+  it('refuses, naming the file, soft labels with other channels than classes or of another size', async () => {
+    const { softLabels: _unused, ...rest } = coordinateSample(4, 6) as SegmentationSample;
+    void _unused;
+    const s: SegmentationSample = { ...rest, id: 'img_02' };
+    await writeSoftLabels(dir, 'img_02', { data: new Float32Array(2 * 3 * 19).fill(1 / 19), height: 2, width: 3, channels: 19 });
+    await expect(withSoftLabels(arrayDataset([s]), dir).get(0)).rejects.toThrow(/img_02\.gplsoft: expected 3 channels .*received 19 channels/);
+    await writeSoftLabels(dir, 'img_02', { data: new Float32Array(3 * 5 * 3).fill(1 / 3), height: 3, width: 5, channels: 3 });
+    await expect(withSoftLabels(arrayDataset([s]), dir).get(0)).rejects.toThrow(/img_02\.gplsoft: expected soft labels of image img_02 \(6×4.*received 5×3/);
   });
 
   it('infers the output stride from round- or ceil-sized maps, and 1 otherwise', () => {

@@ -132,7 +132,9 @@ export type DataErrorCode =
   | 'malformed-row'
   | 'malformed-json'
   | 'malformed-annotation'
-  | 'path-escape';
+  | 'path-escape'
+  | 'palette-mismatch'
+  | 'wrong-layout';
 
 /** A sample (or index entry) skipped under `skipInvalid`, with the reason. */
 export interface SkippedSample {

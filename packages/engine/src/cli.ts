@@ -9,7 +9,8 @@
 import * as fs from 'fs';
 import type { Argv } from 'yargs';
 import { BACKEND_PREFERENCES, formatBackendReport, initBackend, parseBackendPreference, type BackendPreference, type BackendReport } from '@gpl/core';
-import { exitCodeOf, formatError } from './errors';
+import { isDataError } from '@gpl/data';
+import { EXIT_CODES, UsageError, exitCodeOf, formatError } from './errors';
 import { PERCEP_ENGINES, PERCEP_LEVELS, perceptualOption } from './perceptual';
 import type { LoopConfig } from './train-loop';
 
@@ -43,30 +44,32 @@ export type TrainCliConfig = LoopConfig & { readonly backend: BackendPreference 
 /** The loop's flags over `defaults` (a task adds its own flags beside these). */
 export function trainFlags<T>(y: Argv<T>, d: TrainCliConfig) {
   return y
-    .option('config', { type: 'string', describe: 'JSON file of options (flags override it)' })
-    .option('batch', { type: 'number', default: d.batch, describe: 'images per step' })
-    .option('iters', { type: 'number', default: d.iters, describe: 'optimizer steps' })
-    .option('lr', { type: 'number', default: d.lr, describe: 'base learning rate' })
-    .option('poly-power', { type: 'number', default: d.polyPower, describe: 'poly decay power' })
-    .option('momentum', { type: 'number', default: d.momentum, describe: 'SGD momentum' })
-    .option('weight-decay', { type: 'number', default: d.weightDecay, describe: 'L2 weight decay on kernels' })
-    .option('seed', { type: 'number', default: d.seed, describe: 'seed of weights, data order, augmentation, dropout' })
-    .option('percep', { type: 'string', default: d.percep, describe: 'perceptual loss network: none, a preset (vgg16, vgg19, resnet18, …) or convolutions per block (1,1,1,1,1)' })
-    .option('percep-lambda', { type: 'number', default: d.percepLambda, describe: 'λ of Eq. 2' })
-    .option('percep-kernel', { type: 'number', default: d.percepKernel, describe: 'loss-network kernel size (1, 3, 5, 7)' })
-    .option('percep-init', { type: 'string', default: d.percepInit, describe: 'loss-network init: he, xavier, normal:<σ>, uniform:<a>' })
-    .option('percep-levels', { type: 'string', choices: PERCEP_LEVELS as unknown as string[], default: d.percepLevels, describe: 'final layer, all blocks, or 1/16…1 weights' })
-    .option('percep-engine', { type: 'string', choices: PERCEP_ENGINES as unknown as string[], default: d.percepEngine ?? 'auto', describe: 'what runs the loss network: onnxruntime-node when it loads (auto), or tfjs / onnxruntime' })
-    .option('eval-every', { type: 'number', default: d.evalEvery, describe: 'validate every N steps (0: only at the end)' })
-    .option('checkpoint-every', { type: 'number', default: d.checkpointEvery, describe: 'checkpoint every N steps (besides evaluations and the end)' })
+    .option('config', { type: 'string', requiresArg: true, describe: 'JSON file of options (flags override it)' })
+    .option('batch', { type: 'number', requiresArg: true, default: d.batch, describe: 'images per step' })
+    .option('iters', { type: 'number', requiresArg: true, default: d.iters, describe: 'optimizer steps' })
+    .option('lr', { type: 'number', requiresArg: true, default: d.lr, describe: 'base learning rate' })
+    .option('poly-power', { type: 'number', requiresArg: true, default: d.polyPower, describe: 'poly decay power' })
+    .option('momentum', { type: 'number', requiresArg: true, default: d.momentum, describe: 'SGD momentum' })
+    .option('weight-decay', { type: 'number', requiresArg: true, default: d.weightDecay, describe: 'L2 weight decay on kernels' })
+    .option('seed', { type: 'number', requiresArg: true, default: d.seed, describe: 'seed of weights, data order, augmentation, dropout' })
+    .option('percep', { type: 'string', requiresArg: true, default: d.percep, describe: 'perceptual loss network: none, a preset (vgg16, vgg19, resnet18, …) or convolutions per block (1,1,1,1,1)' })
+    .option('percep-lambda', { type: 'number', requiresArg: true, default: d.percepLambda, describe: 'λ of Eq. 2' })
+    .option('percep-kernel', { type: 'number', requiresArg: true, default: d.percepKernel, describe: 'loss-network kernel size (1, 3, 5, 7)' })
+    .option('percep-init', { type: 'string', requiresArg: true, default: d.percepInit, describe: 'loss-network init: he, xavier, normal:<σ>, uniform:<a>' })
+    .option('percep-levels', { type: 'string', requiresArg: true, choices: PERCEP_LEVELS as unknown as string[], default: d.percepLevels, describe: 'final layer, all blocks, or 1/16…1 weights' })
+    .option('percep-engine', { type: 'string', requiresArg: true, choices: PERCEP_ENGINES as unknown as string[], default: d.percepEngine ?? 'auto', describe: 'what runs the loss network: onnxruntime-node when it loads (auto), or tfjs / onnxruntime' })
+    .option('eval-every', { type: 'number', requiresArg: true, default: d.evalEvery, describe: 'validate every N steps (0: only at the end)' })
+    .option('checkpoint-every', { type: 'number', requiresArg: true, default: d.checkpointEvery, describe: 'checkpoint every N steps (besides evaluations and the end)' })
     .option('resume', { type: 'boolean', default: d.resume, describe: 'continue the run in --out (default: the newest run) from its last checkpoint' })
-    .option('out', { type: 'string', default: d.out, describe: 'run folder' })
+    .option('out', { type: 'string', requiresArg: true, default: d.out, describe: 'run folder' })
     .option('backend', backendOption());
 }
 
-/** `--backend`: choices from @gpl/core, default from `GPL_BACKEND`. */
+/** `--backend`: choices from @gpl/core; without the flag, `GPL_BACKEND` decides. */
 export function backendOption() {
-  return { type: 'string' as const, choices: BACKEND_PREFERENCES as unknown as string[], default: process.env.GPL_BACKEND || 'auto', describe: 'TensorFlow.js backend (or GPL_BACKEND)' };
+  // The default stays 'auto': a GPL_BACKEND value is read (and checked, named as the variable) by
+  // `parseBackend`, not offered to yargs as the flag's default, which would report it as a flag.
+  return { type: 'string' as const, requiresArg: true, choices: BACKEND_PREFERENCES as unknown as string[], default: 'auto', describe: 'TensorFlow.js backend (default: GPL_BACKEND, else auto)' };
 }
 
 /** `--verbose`, for every command. */
@@ -136,6 +139,18 @@ export function validateLoopConfig(c: TrainCliConfig, task: string): void {
   perceptualOption(c, task);
 }
 
+/**
+ * The error to report for `err` from opening a dataset: a folder that is not of the format
+ * (`DataError('wrong-layout')`, naming the root) gains the flags that fix it; others pass unchanged.
+ * @param dataset the `--dataset` in use; `datasets` every value it accepts.
+ */
+export function explainDataRoot(err: unknown, dataset: string, datasets: readonly string[]): unknown {
+  if (!isDataError(err) || err.code !== 'wrong-layout') return err;
+  const others = datasets.filter((d) => d !== dataset);
+  const alternatives = others.length > 1 ? `${others.slice(0, -1).join(', ')} or ${others[others.length - 1]}` : others.join('');
+  return new UsageError(`${err.message} Pass the folder of a ${dataset} dataset as --data-root${alternatives ? `, or --dataset ${alternatives} if it holds another format` : ''}.`);
+}
+
 /** Starts the backend and logs what runs and why. */
 export async function startBackend(prefer: BackendPreference, log: (line: string) => void = (l) => console.log(l)): Promise<BackendReport> {
   const report = await initBackend({ prefer });
@@ -143,18 +158,76 @@ export async function startBackend(prefer: BackendPreference, log: (line: string
   return report;
 }
 
-/** yargs' `.fail`: usage errors (unknown flag, bad choice) as one message and exit 1; errors from handlers pass on. */
-export function failOnUsage(msg: string | undefined, err: Error | undefined): void {
-  if (err) throw err;
-  console.error(`${msg}\n\nRun with --help for the options.`);
-  process.exit(1);
+/**
+ * A CLI's arguments made safe for yargs: a value that starts with a minus sign (`--shard -1/2`,
+ * `--crop -64,64`) is joined to its flag (`--shard=-1/2`) so it reaches the option's check instead
+ * of reading as short flags, and a flag given more than once is refused (yargs would turn it into
+ * an array that no option expects).
+ * @param task the message prefix, e.g. 'seg'.
+ */
+export function prepareArgs(args: readonly string[], task: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const next = args[i + 1];
+    if (/^--[^=]+$/.test(a) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  const values = new Map<string, string[]>();
+  for (let i = 0; i < out.length; i++) {
+    const a = out[i];
+    if (a === '--') break;
+    if (!a.startsWith('--')) continue;
+    const [name, inline] = a.slice(2).split(/=(.*)/s);
+    const flag = kebab(name.replace(/^no-/, ''));
+    const value = inline ?? (out[i + 1] !== undefined && !out[i + 1].startsWith('-') ? out[i + 1] : a.startsWith('--no-') ? 'false' : 'true');
+    values.set(flag, [...(values.get(flag) ?? []), value]);
+  }
+  for (const [flag, given] of values) {
+    if (given.length > 1) {
+      throw new UsageError(`[${task}] --${flag} was given ${given.length} times (${given.join(', ')}); give it once.`);
+    }
+  }
+  return out;
 }
 
-/** Runs a CLI's main: an expected failure prints its message (stack under --verbose / GPL_DEBUG=1) and sets the exit code. */
-export function runCli(main: () => Promise<void>, args: readonly string[] = process.argv.slice(2)): void {
-  const verbose = args.includes('--verbose') || process.env.GPL_DEBUG === '1';
-  main().catch((err: unknown) => {
+/**
+ * yargs' `.fail`: a usage error (unknown flag, bad choice) becomes a `UsageError` of one line,
+ * which `runCli` prints without a stack and ends with exit code 1; errors from handlers pass on.
+ */
+export function failOnUsage(msg: string | undefined, err: Error | undefined): never {
+  // yargs reports some usage errors (a flag without its value) as a YError rather than a message.
+  if (err && err.name !== 'YError') throw err;
+  const oneLine = String(msg ?? err?.message ?? 'invalid arguments').replace(/\s*\n\s*/g, ' ').trim();
+  throw new UsageError(`${oneLine}${/[.:]$/.test(oneLine) ? '' : '.'} Run with --help for the options.`);
+}
+
+/** A CLI's main, called with its arguments (without `node` and the script). */
+export type CliMain = (args: readonly string[]) => Promise<void>;
+
+/**
+ * Runs a CLI's main in this process and returns its exit code: 0, or for an error 1 (3 for a
+ * non-finite loss) after printing the message of an expected failure (its stack under
+ * `--verbose` / `GPL_DEBUG=1`) or the stack of an unexpected one. Tests call it directly.
+ */
+export async function runCliMain(main: CliMain, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const verbose = args.includes('--verbose') || env.GPL_DEBUG === '1';
+  try {
+    await main(args);
+    return EXIT_CODES.ok;
+  } catch (err) {
     console.error(formatError(err, verbose));
-    process.exit(exitCodeOf(err));
+    return exitCodeOf(err);
+  }
+}
+
+/** Runs a CLI's main as the process: exits with `runCliMain`'s code on failure. */
+export function runCli(main: CliMain, args: readonly string[] = process.argv.slice(2)): void {
+  void runCliMain(main, args).then((code) => {
+    if (code !== EXIT_CODES.ok) process.exit(code);
   });
 }

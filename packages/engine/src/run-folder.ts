@@ -103,6 +103,8 @@ export interface RunFolder {
   readonly configFile: string;
   /** Whether this process created the folder (so a failure before the first step may remove it). */
   readonly created: boolean;
+  /** When created: the outermost folder created with it (the run folder or an ancestor). */
+  readonly createdFrom?: string;
   /**
    * When resuming: the checkpoints to try, newest first (the `latest` pointer's, then every other
    * step-* folder by step), so a damaged newest checkpoint falls back to an intact older one.
@@ -159,12 +161,24 @@ export async function openRunFolder(
     throw new RangeError(`[${o.task}] ${runDir} already holds checkpoints: pass --resume to continue that run, or choose another --out.`);
   }
   const created = !fs.existsSync(runDir);
+  // The outermost folder this call creates (runs/seg/ on a first run), so a failed start removes it too.
+  let createdFrom = runDir;
+  while (created && !fs.existsSync(path.dirname(createdFrom))) createdFrom = path.dirname(createdFrom);
   fs.mkdirSync(runDir, { recursive: true });
   await writeFileAtomic(configFile, JSON.stringify(cfg, null, 2) + '\n');
-  return { runDir, checkpoints, configFile, created, ...(cfg.resume ? { resumeFrom: candidates } : {}) };
+  return { runDir, checkpoints, configFile, created, ...(created ? { createdFrom } : {}), ...(cfg.resume ? { resumeFrom: candidates } : {}) };
 }
 
 /** Removes a run folder this process created (a run that failed before its first step leaves nothing behind). */
 export function discardRunFolder(run: RunFolder): void {
-  if (run.created) fs.rmSync(run.runDir, { recursive: true, force: true });
+  if (!run.created) return;
+  fs.rmSync(run.runDir, { recursive: true, force: true });
+  // Ancestors created with it go only while empty: another run may have started beside this one since.
+  for (let dir = path.dirname(run.runDir); run.createdFrom && dir.length >= run.createdFrom.length && dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      break;
+    }
+  }
 }

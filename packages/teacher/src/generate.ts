@@ -21,6 +21,7 @@ import {
   IMAGENET_MEAN,
   IMAGENET_STD,
   MANIFEST_FORMAT,
+  SOFT_LABEL_EXT,
   decodeSoftLabels,
   normalizeImage,
   sha256,
@@ -52,7 +53,14 @@ export function parseShard(text: string): { index: number; count: number } {
 export async function loadTeacher(checkpoint: string): Promise<{ model: tfl.LayersModel; dir: string; name: string; state: Record<string, unknown> }> {
   // The best checkpoint of a run when it has one (a teacher is chosen by its validation score).
   const { dir, state } = resolveCheckpointPath(checkpoint, { prefer: 'best', hint: 'Train a teacher first: npx nx run teacher:train.' });
-  const model = await tfl.loadLayersModel(folderIOHandler(dir));
+  let model: tfl.LayersModel;
+  try {
+    model = await tfl.loadLayersModel(folderIOHandler(dir));
+  } catch (e) {
+    const why = (e as Error).message;
+    if (/^\[/.test(why)) throw e;
+    throw new RangeError(`[@gpl/teacher] --checkpoint ${dir}: the model does not load (${why.split('\n')[0]}); the checkpoint is damaged or not a tfjs-layers model. Train the teacher again: npx nx run teacher:train.`);
+  }
   return { model, dir, name: typeof state.model === 'string' ? state.model : model.name, state };
 }
 
@@ -125,6 +133,9 @@ export async function generateSoftLabels(o: GenerateOptions): Promise<GenerateRe
   const stride = o.stride ?? 8;
   if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`[@gpl/teacher] option 'stride': expected a positive integer, received ${stride}.`);
   const shard = o.shard ?? { index: 0, count: 1 };
+  if (fs.existsSync(o.out) && !fs.statSync(o.out).isDirectory()) {
+    throw new RangeError(`[@gpl/teacher] option 'out': ${o.out} is a file, expected a soft-label folder; choose another --out.`);
+  }
   const { model, dir, name, state } = await loadTeacher(o.checkpoint);
   try {
     const numClasses = (model.outputs[0].shape[3] as number) ?? 0;
@@ -145,54 +156,70 @@ export async function generateSoftLabels(o: GenerateOptions): Promise<GenerateRe
       classNames: o.ds.classNames,
       stride,
     };
+    const createdOut = !fs.existsSync(o.out);
     fs.mkdirSync(o.out, { recursive: true });
-    const specFile = path.join(o.out, 'generation.json');
-    if (fs.existsSync(specFile)) {
-      const diff = specDifferences(JSON.parse(fs.readFileSync(specFile, 'utf8')) as GenerationSpec, spec);
-      if (diff.length) throw new RangeError(`[@gpl/teacher] ${o.out} holds soft labels of another generation (${diff.join('; ')}). Use another --out or delete it.`);
-    } else {
-      await writeJsonAtomic(specFile, spec);
+    try {
+      return await generateInto(o, { model, spec, shard, ids: await o.ds.sampleIds(), log });
+    } catch (e) {
+      // A generation that fails before its first file leaves nothing behind; files already written stay for a resume.
+      if (createdOut && !fs.readdirSync(o.out).some((f) => f.endsWith(SOFT_LABEL_EXT))) fs.rmSync(o.out, { recursive: true, force: true });
+      throw e;
     }
-
-    const mine = shardIndices(Array.from({ length: o.ds.length }, (_, i) => i), shard.index, shard.count);
-    const ids = await o.ds.sampleIds();
-    const progress = new Progress({ total: mine.length, label: `soft labels ${shard.index}/${shard.count}`, unit: 'img', ...(o.progressStream ? { stream: o.progressStream } : {}) });
-    let written = 0;
-    let skipped = 0;
-    for (let k = 0; k < mine.length; k++) {
-      const i = mine[k];
-      if (await completeFile(softLabelPath(o.out, ids[i]), numClasses)) {
-        skipped++;
-      } else {
-        if (o.limit !== undefined && written >= o.limit) break;
-        const sample = await o.ds.get(i);
-        await writeSoftLabels(o.out, sample.id, softLabelsOf(model, sample, stride));
-        written++;
-      }
-      progress.update(k + 1);
-    }
-    progress.finish();
-    log(`shard ${shard.index}/${shard.count}: ${written} written, ${skipped} already done (${mine.length} in this shard)`);
-
-    // Whoever sees every sample done writes the manifest (each file read once: completeness, shape, checksum).
-    const files: Record<string, SoftLabelManifest['files'][string]> = {};
-    let done = 0;
-    for (const id of ids) {
-      const p = softLabelPath(o.out, id);
-      const s = await completeFile(p, numClasses);
-      if (!s) continue;
-      done++;
-      files[id] = { file: path.basename(p), height: s.height, width: s.width, channels: s.channels, sha256: sha256(s.bytes) };
-    }
-    if (done < ids.length) {
-      log(`${done}/${ids.length} samples done; manifest.json is written when every shard has finished.`);
-      return { written, skipped, complete: false };
-    }
-    const manifest: SoftLabelManifest = { format: MANIFEST_FORMAT, ...spec, createdAt: new Date().toISOString(), encoding: 'uint8', files };
-    await writeJsonAtomic(path.join(o.out, 'manifest.json'), manifest);
-    log(`manifest: ${path.join(o.out, 'manifest.json')} (${ids.length} files)`);
-    return { written, skipped, complete: true, manifest };
   } finally {
     model.dispose();
   }
+}
+
+/** The generation proper, into an existing `o.out`. */
+async function generateInto(
+  o: GenerateOptions,
+  c: { model: tfl.LayersModel; spec: GenerationSpec; shard: { index: number; count: number }; ids: readonly string[]; log: (line: string) => void },
+): Promise<GenerateResult> {
+  const { model, spec, shard, ids, log } = c;
+  const { numClasses, stride } = spec;
+  const specFile = path.join(o.out, 'generation.json');
+  if (fs.existsSync(specFile)) {
+    const diff = specDifferences(JSON.parse(fs.readFileSync(specFile, 'utf8')) as GenerationSpec, spec);
+    if (diff.length) throw new RangeError(`[@gpl/teacher] ${o.out} holds soft labels of another generation (${diff.join('; ')}). Use another --out or delete it.`);
+  } else {
+    await writeJsonAtomic(specFile, spec);
+  }
+
+  const mine = shardIndices(Array.from({ length: o.ds.length }, (_, i) => i), shard.index, shard.count);
+  const progress = new Progress({ total: mine.length, label: `soft labels ${shard.index}/${shard.count}`, unit: 'img', ...(o.progressStream ? { stream: o.progressStream } : {}) });
+  let written = 0;
+  let skipped = 0;
+  for (let k = 0; k < mine.length; k++) {
+    const i = mine[k];
+    if (await completeFile(softLabelPath(o.out, ids[i]), numClasses)) {
+      skipped++;
+    } else {
+      if (o.limit !== undefined && written >= o.limit) break;
+      const sample = await o.ds.get(i);
+      await writeSoftLabels(o.out, sample.id, softLabelsOf(model, sample, stride));
+      written++;
+    }
+    progress.update(k + 1);
+  }
+  progress.finish();
+  log(`shard ${shard.index}/${shard.count}: ${written} written, ${skipped} already done (${mine.length} in this shard)`);
+
+  // Whoever sees every sample done writes the manifest (each file read once: completeness, shape, checksum).
+  const files: Record<string, SoftLabelManifest['files'][string]> = {};
+  let done = 0;
+  for (const id of ids) {
+    const p = softLabelPath(o.out, id);
+    const s = await completeFile(p, numClasses);
+    if (!s) continue;
+    done++;
+    files[id] = { file: path.basename(p), height: s.height, width: s.width, channels: s.channels, sha256: sha256(s.bytes) };
+  }
+  if (done < ids.length) {
+    log(`${done}/${ids.length} samples done; manifest.json is written when every shard has finished.`);
+    return { written, skipped, complete: false };
+  }
+  const manifest: SoftLabelManifest = { format: MANIFEST_FORMAT, ...spec, createdAt: new Date().toISOString(), encoding: 'uint8', files };
+  await writeJsonAtomic(path.join(o.out, 'manifest.json'), manifest);
+  log(`manifest: ${path.join(o.out, 'manifest.json')} (${ids.length} files)`);
+  return { written, skipped, complete: true, manifest };
 }

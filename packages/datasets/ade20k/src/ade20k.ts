@@ -10,18 +10,22 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   DataError,
+  checkLayout,
   checkSameSize,
   createDataset,
   displayPath,
   labelLut,
   listDir,
   mapLabels,
+  peekImageSize,
+  peekLabelPng,
   readImage,
   readLabelPng,
   throwOrSkip,
   IMAGENET_MEAN,
   IMAGENET_STD,
   type AugmentConfig,
+  type ExpectedPalette,
   type IndexedDataset,
   type ReadContext,
   type SegmentationSample,
@@ -38,6 +42,16 @@ export const ADE20K_IGNORE_INDEX = 255;
 export const ADE20K_REDUCE_ZERO_LABEL: readonly number[] = Object.freeze(
   Array.from({ length: 256 }, (_, v) => (v === 0 || v === 255 ? 255 : v <= 150 ? v - 1 : -1)),
 );
+
+/**
+ * The colours of annotation values in a palette annotation PNG (the official files are 8-bit grey):
+ * value v (1..150) shows MMS's colour of class v − 1; 0 ("other") any colour not of a class.
+ */
+const ADE20K_LABEL_PALETTE: ExpectedPalette = Object.freeze({
+  name: 'the ADE20K palette (value v = class v − 1)',
+  colours: [undefined, ...ADE20K_PALETTE],
+  names: ['other', ...ADE20K_CLASSES],
+});
 
 const LUT = labelLut(ADE20K_REDUCE_ZERO_LABEL.map((t, v) => [v, t] as const).filter(([, t]) => t >= 0));
 
@@ -109,6 +123,7 @@ export async function openAde20k(config: Partial<Ade20kConfig> & Pick<Ade20kConf
   if (!dir) throw new RangeError(`[${PKG}] openAde20k: split must be 'training' or 'validation', received '${cfg.split}'.`);
   const root = resolveAde20kRoot(cfg.root);
   const ctx: ReadContext = { pkg: PKG, root };
+  checkLayout(root, ['images', 'annotations'], ctx, 'ADE20K SceneParsing');
   const imgDir = path.join(root, 'images', dir);
   const entries: Ade20kEntry[] = [];
   const skipped: SkippedSample[] = [];
@@ -124,6 +139,15 @@ export async function openAde20k(config: Partial<Ade20kConfig> & Pick<Ade20kConf
       );
       continue;
     }
+    try {
+      // Headers only (no pixels): an annotation that is no class-index PNG, or of another size than its image, fails at open.
+      const size = peekLabelPng(label, ctx);
+      checkSameSize(peekImageSize(path.join(imgDir, f.name), ctx) ?? size, size, path.join(imgDir, f.name), label, ctx);
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      throwOrSkip(e, cfg.skipInvalid, skipped);
+      continue;
+    }
     entries.push({ id, image: path.join(imgDir, f.name), label });
   }
   if (entries.length === 0) {
@@ -137,7 +161,7 @@ export async function openAde20k(config: Partial<Ade20kConfig> & Pick<Ade20kConf
     ignoreIndex: ADE20K_IGNORE_INDEX,
     skipped,
     load: async (e) => {
-      const [image, raw] = await Promise.all([readImage(e.image, ctx), readLabelPng(e.label, ctx)]);
+      const [image, raw] = await Promise.all([readImage(e.image, ctx), readLabelPng(e.label, ctx, ADE20K_LABEL_PALETTE)]);
       checkSameSize(image, raw, e.image, e.label, ctx);
       const label = mapLabels(raw, LUT, displayPath(e.label, root), { pkg: PKG }, 'annotation values 0..150');
       return { kind: 'segmentation', id: e.id, image, label, files: [displayPath(e.image, root), displayPath(e.label, root)] };

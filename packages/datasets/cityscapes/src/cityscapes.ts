@@ -12,17 +12,21 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   DataError,
+  checkLayout,
   checkSameSize,
   createDataset,
   displayPath,
   listDir,
   mapLabels,
+  peekLabelPng,
+  peekImageSize,
   readImage,
   readLabelPng,
   throwOrSkip,
   IMAGENET_MEAN,
   IMAGENET_STD,
   type AugmentConfig,
+  type ExpectedPalette,
   type IndexedDataset,
   type ReadContext,
   type SegmentationSample,
@@ -31,6 +35,9 @@ import {
 import { CITYSCAPES_CLASSES, CITYSCAPES_IGNORE_INDEX, CITYSCAPES_PALETTE, LABEL_IDS_LUT, LABEL_TRAIN_IDS_LUT } from './labels';
 
 const PKG = '@gpl/cityscapes';
+
+/** A palette labelTrainIds PNG's indices must show the train ids' colours (gtFine ships grey files). */
+const TRAIN_ID_PALETTE: ExpectedPalette = Object.freeze({ name: 'the Cityscapes train-id colours', colours: CITYSCAPES_PALETTE, names: CITYSCAPES_CLASSES });
 const IMAGE_SUFFIX = '_leftImg8bit.png';
 
 /** Options of `openCityscapes`. */
@@ -106,6 +113,7 @@ export async function openCityscapes(config: Partial<CityscapesConfig> & Pick<Ci
   }
   const root = path.resolve(cfg.root);
   const ctx: ReadContext = { pkg: PKG, root };
+  checkLayout(root, ['leftImg8bit', 'gtFine'], ctx, 'Cityscapes');
   const imgSplit = path.join(root, 'leftImg8bit', cfg.split);
   const cities = (await listDir(imgSplit, ctx, `the leftImg8bit/${cfg.split} folder`)).filter((e) => e.isDirectory()).map((e) => e.name);
   const wanted = cfg.cities.length ? cities.filter((c) => cfg.cities.includes(c)) : cities;
@@ -126,6 +134,15 @@ export async function openCityscapes(config: Partial<CityscapesConfig> & Pick<Ci
         );
         continue;
       }
+      try {
+        // Headers only (no pixels): a label that is no class-index PNG, or of another size than its image, fails here.
+        const size = peekLabelPng(label, ctx);
+        checkSameSize(peekImageSize(image, ctx) ?? size, size, image, label, ctx);
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+        throwOrSkip(e, cfg.skipInvalid, skipped);
+        continue;
+      }
       entries.push({ id, city, image, label });
     }
   }
@@ -139,6 +156,8 @@ export async function openCityscapes(config: Partial<CityscapesConfig> & Pick<Ci
     });
   }
   const lut = cfg.labelType === 'labelIds' ? LABEL_IDS_LUT : LABEL_TRAIN_IDS_LUT;
+  // Label ids have no colour table of their own here: their palette files are read by index.
+  const palette = cfg.labelType === 'labelTrainIds' ? TRAIN_ID_PALETTE : undefined;
   const accepted = cfg.labelType === 'labelIds' ? 'label ids 0..33 or 255' : 'train ids 0..18 or 255';
   return createDataset<CityscapesEntry, SegmentationSample>({
     name: `cityscapes/${cfg.split}`,
@@ -148,7 +167,7 @@ export async function openCityscapes(config: Partial<CityscapesConfig> & Pick<Ci
     ignoreIndex: CITYSCAPES_IGNORE_INDEX,
     skipped,
     load: async (e) => {
-      const [image, raw] = await Promise.all([readImage(e.image, ctx), readLabelPng(e.label, ctx)]);
+      const [image, raw] = await Promise.all([readImage(e.image, ctx), readLabelPng(e.label, ctx, palette)]);
       checkSameSize(image, raw, e.image, e.label, ctx);
       const label = mapLabels(raw, lut, displayPath(e.label, root), { pkg: PKG }, accepted);
       return { kind: 'segmentation', id: e.id, image, label, files: [displayPath(e.image, root), displayPath(e.label, root)] };

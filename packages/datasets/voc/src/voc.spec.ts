@@ -113,10 +113,13 @@ describe('bad input', () => {
     expect((await err(ds.get(0))).message).toMatch(/label-out-of-range: SegmentationClass\/2007_000001\.png: expected class indices 0\.\.20 or 255 \(void\), received value 21 at pixel \(x=13, y=0\)/);
   });
 
-  it('image/label size mismatch and a truncated JPEG', async () => {
-    fs.writeFileSync(voc('SegmentationClass', '2007_000001.png'), encodePng({ width: 10, height: 10, channels: 1, bitDepth: 8, data: new Uint8Array(100), palette: vocColormap() }));
+  it('image/label size mismatch (found at open, from the headers) and a truncated JPEG (found on read)', async () => {
+    const label = voc('SegmentationClass', '2007_000001.png');
+    const good = fs.readFileSync(label);
+    fs.writeFileSync(label, encodePng({ width: 10, height: 10, channels: 1, bitDepth: 8, data: new Uint8Array(100), palette: vocColormap() }));
+    expect((await err(openVoc({ root }))).code).toBe('size-mismatch');
+    fs.writeFileSync(label, good);
     const ds = await openVoc({ root });
-    expect((await err(ds.get(0))).code).toBe('size-mismatch');
     const jpg = fs.readFileSync(voc('JPEGImages', '2007_000002.jpg'));
     fs.writeFileSync(voc('JPEGImages', '2007_000002.jpg'), jpg.subarray(0, 100));
     expect((await err(ds.get(1))).message).toMatch(/unreadable-image: JPEGImages\/2007_000002\.jpg/);

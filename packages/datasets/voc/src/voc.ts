@@ -8,17 +8,21 @@
  *   <root>/VOCdevkit/VOC2012/SegmentationClassAug/<id>.png      SBD labels (MMS voc_aug.py output)
  *   <root>/VOCdevkit/VOC2012/ImageSets/Segmentation/aug.txt     SBD ids minus VOC train and val
  *
- * Labels are read as raw palette indices — never by mapping colours back.
+ * Labels are read as raw palette indices — never by mapping colours back; a palette whose used
+ * indices show other colours than the VOC colormap's (an editor reordered it) is refused.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import {
   DataError,
+  checkLayout,
   checkSameSize,
   createDataset,
   displayPath,
   labelLut,
   mapLabels,
+  peekImageSize,
+  peekLabelPng,
   readImage,
   readIndexFile,
   readLabelPng,
@@ -28,6 +32,7 @@ import {
   IMAGENET_MEAN,
   IMAGENET_STD,
   type AugmentConfig,
+  type ExpectedPalette,
   type IndexedDataset,
   type ReadContext,
   type Rgb,
@@ -48,6 +53,16 @@ export const VOC_PALETTE: readonly Rgb[] = Object.freeze(vocColormap(21));
 
 /** VOC void / boundary value. */
 export const VOC_IGNORE_INDEX = 255;
+
+/**
+ * What a palette label's indices must look like: the VOC colormap, index for index (an editor's
+ * reordered palette would turn the shown classes into others; such files are refused).
+ */
+const VOC_LABEL_PALETTE: ExpectedPalette = Object.freeze({
+  name: 'the VOC colormap',
+  colours: vocColormap(256),
+  names: Array.from({ length: 256 }, (_, i) => (i === VOC_IGNORE_INDEX ? 'void' : VOC_CLASSES[i])),
+});
 
 const LUT = labelLut([...VOC_CLASSES.map((_, i) => [i, i] as const), [255, 255] as const]);
 
@@ -133,6 +148,7 @@ export async function openVoc(config: Partial<VocConfig> & Pick<VocConfig, 'root
   if (typeof cfg.root !== 'string' || !cfg.root) throw new TypeError(`[${PKG}] openVoc: root must be a directory path, received ${String(cfg.root)}.`);
   const voc = resolveVocRoot(cfg.root);
   const ctx: ReadContext = { pkg: PKG, root: voc };
+  checkLayout(voc, [path.join('ImageSets', 'Segmentation'), 'JPEGImages', 'SegmentationClass'], ctx, 'Pascal VOC 2012');
   const lists: { file: string; labelDir: string }[] = [
     { file: path.join(voc, 'ImageSets', 'Segmentation', `${cfg.split}.txt`), labelDir: 'SegmentationClass' },
   ];
@@ -156,6 +172,9 @@ export async function openVoc(config: Partial<VocConfig> & Pick<VocConfig, 'root
             throw new DataError({ pkg: PKG, code: 'missing-file', file: displayPath(f, voc), expected: `the file of id '${id}' listed in ${displayPath(list.file, voc)} row ${row}`, received: 'no such file' });
           }
         }
+        // Headers only (no pixels): a label that is no class-index PNG, or of another size than its image, fails at open.
+        const size = peekLabelPng(label, ctx);
+        checkSameSize(peekImageSize(image, ctx) ?? size, size, image, label, ctx);
         seen.add(id);
         entries.push({ id, image, label, list: list.file, row });
       } catch (e) {
@@ -175,7 +194,7 @@ export async function openVoc(config: Partial<VocConfig> & Pick<VocConfig, 'root
     ignoreIndex: VOC_IGNORE_INDEX,
     skipped,
     load: async (e) => {
-      const [image, raw] = await Promise.all([readImage(e.image, ctx), readLabelPng(e.label, ctx)]);
+      const [image, raw] = await Promise.all([readImage(e.image, ctx), readLabelPng(e.label, ctx, VOC_LABEL_PALETTE)]);
       checkSameSize(image, raw, e.image, e.label, ctx);
       const label = mapLabels(raw, LUT, displayPath(e.label, voc), { pkg: PKG }, 'class indices 0..20 or 255 (void)');
       return { kind: 'segmentation', id: e.id, image, label, files: [displayPath(e.image, voc), displayPath(e.label, voc)] };

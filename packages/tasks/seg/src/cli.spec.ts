@@ -19,7 +19,8 @@ const TSX = path.join(WORKSPACE_ROOT, 'node_modules', '.bin', 'tsx');
 const MAIN = path.join(WORKSPACE_ROOT, 'packages/tasks/seg/src/main.ts');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'seg-cli-'));
 const env = { ...process.env, GPL_BACKEND: 'wasm', FORCE_COLOR: '0' };
-const TINY = ['--width', '0.125', '--crop', '64,64', '--batch', '2', '--eval-every', '0', '--backend', 'wasm'];
+const SIZES = ['--width', '0.125', '--crop', '64,64', '--batch', '2', '--backend', 'wasm'];
+const TINY = [...SIZES, '--eval-every', '0'];
 
 function seg(args: readonly string[]): SpawnSyncReturns<string> {
   return spawnSync(TSX, ['--tsconfig', 'tsconfig.base.json', MAIN, ...args], { cwd: WORKSPACE_ROOT, env, encoding: 'utf8', maxBuffer: 32 * 2 ** 20 });
@@ -174,7 +175,7 @@ describe('seg CLI: runs', () => {
 
   it('compares the baseline and +GPL over seeds: a mean ± std table and a plot', () => {
     const out = path.join(tmp, 'compare');
-    const r = seg(['compare', ...TINY, '--iters', '2', '--eval-every', '1', '--seeds', '1,2', '--soft-labels', 'none', '--out', out]);
+    const r = seg(['compare', ...SIZES, '--iters', '2', '--eval-every', '1', '--seeds', '1,2', '--soft-labels', 'none', '--out', out]);
     expect(r.status).toBe(0);
     const md = fs.readFileSync(path.join(out, 'compare.md'), 'utf8');
     expect(md).toMatch(/\| baseline \(cross-entropy\) \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \|/);

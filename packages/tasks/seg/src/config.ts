@@ -90,10 +90,9 @@ export function validateSegConfig(c: SegConfig): SegConfig {
 
 /** Parses '128,256' or '128x256' (or a single number for a square crop). */
 export function parseCrop(text: string, option = 'crop'): [number, number] {
-  const parts = String(text).split(/[,x]/).map((s) => Number(s.trim()));
-  if (parts.length === 1) return [parts[0], parts[0]];
-  if (parts.length !== 2 || parts.some((v) => !Number.isFinite(v))) {
+  const parts = String(text).split(/[,x]/).map((s) => (s.trim() === '' ? NaN : Number(s.trim())));
+  if ((parts.length !== 1 && parts.length !== 2) || parts.some((v) => !Number.isFinite(v))) {
     throw new RangeError(`[seg] option '${option}': expected 'height,width' (e.g. 128,256), received '${text}'.`);
   }
-  return [parts[0], parts[1]];
+  return parts.length === 1 ? [parts[0], parts[0]] : [parts[0], parts[1]];
 }

@@ -3,6 +3,7 @@
  * merge and error surface. Run it with `npx nx run seg:train -- --iters 50` or
  * `npx tsx --tsconfig tsconfig.base.json packages/tasks/seg/src/main.ts train --help`.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import yargs, { type Argv } from 'yargs';
@@ -10,11 +11,13 @@ import { hideBin } from 'yargs/helpers';
 import { isMiniRoot } from '@gpl/data';
 import {
   backendOption,
+  explainDataRoot,
   explicitFlags,
   failOnUsage,
   mergeFlags,
   newestRun,
   parseBackend,
+  prepareArgs,
   runCli,
   startBackend,
   timestamp,
@@ -26,7 +29,7 @@ import { defaultSegConfig, parseCrop, validateSegConfig, type SegConfig } from '
 import { SEG_DATASET_NAMES, defaultSoftLabelDir, segDataset, type DatasetName } from './datasets';
 import { formatClassTable } from './metrics';
 import { SEG_MODEL_NAMES } from './models';
-import { runEval } from './run-eval';
+import { runEval, type RunEvalOptions } from './run-eval';
 import { trainSeg } from './task';
 
 const RUNS = path.join('runs', 'seg');
@@ -35,17 +38,27 @@ const RUNS = path.join('runs', 'seg');
 function segFlags<T>(y: Argv<T>) {
   const d = defaultSegConfig;
   return trainFlags(y, d)
-    .option('dataset', { type: 'string', choices: SEG_DATASET_NAMES as unknown as string[], default: d.dataset, describe: 'dataset format' })
-    .option('data-root', { type: 'string', describe: 'dataset folder (default: the embedded mini dataset)' })
-    .option('model', { type: 'string', choices: SEG_MODEL_NAMES as string[], default: d.model, describe: 'model registry key' })
-    .option('width', { type: 'number', default: d.width, describe: 'width multiplier (1 = published model)' })
-    .option('crop', { type: 'string', default: d.crop.join(','), describe: 'training crop height,width (multiples of 32)' })
-    .option('soft-labels', { type: 'string', default: d.softLabels, describe: "teacher soft-label folder; 'none' = one-hot ground truth; 'auto' = runs/soft-labels/<dataset>-mini-train if present" })
+    .option('dataset', { type: 'string', requiresArg: true, choices: SEG_DATASET_NAMES as unknown as string[], default: d.dataset, describe: 'dataset format' })
+    .option('data-root', { type: 'string', requiresArg: true, describe: 'dataset folder (default: the embedded mini dataset)' })
+    .option('model', { type: 'string', requiresArg: true, choices: SEG_MODEL_NAMES as string[], default: d.model, describe: 'model registry key' })
+    .option('width', { type: 'number', requiresArg: true, default: d.width, describe: 'width multiplier (1 = published model)' })
+    .option('crop', { type: 'string', requiresArg: true, default: d.crop.join(','), describe: 'training crop height,width (multiples of 32)' })
+    .option('soft-labels', { type: 'string', requiresArg: true, default: d.softLabels, describe: "teacher soft-label folder; 'none' = one-hot ground truth; 'auto' = runs/soft-labels/<dataset>-mini-train if present" })
+    .option('teacher-pipeline', teacherPipelineOption)
     .option('verbose', verboseOption());
 }
 
+/** Options of `configFromFlags`. */
+export interface ConfigFromFlagsOptions {
+  /**
+   * Called once the config is valid, when `--soft-labels auto` is about to look for the embedded
+   * dataset's soft labels: a chance to make them first (`--teacher-pipeline`).
+   */
+  readonly beforeAutoSoftLabels?: (cfg: SegConfig) => void;
+}
+
 /** Flags (over --config, over the defaults) → a validated SegConfig. Exported for tests. */
-export function configFromFlags(argv: Record<string, unknown>, explicit: ReadonlySet<string> = new Set(Object.keys(argv))): SegConfig {
+export function configFromFlags(argv: Record<string, unknown>, explicit: ReadonlySet<string> = new Set(Object.keys(argv)), o: ConfigFromFlagsOptions = {}): SegConfig {
   // dataRoot's default depends on the dataset: filled in below.
   const merged = mergeFlags(argv, explicit, { ...defaultSegConfig, dataRoot: '' }, 'seg');
   if (typeof merged.crop === 'string') merged.crop = parseCrop(merged.crop);
@@ -56,27 +69,60 @@ export function configFromFlags(argv: Record<string, unknown>, explicit: Readonl
     if (!merged.dataRoot) throw new RangeError(`[seg] option 'dataRoot': --dataset ${ds} has no embedded data; pass --data-root <folder>.`);
   }
   if (merged.softLabels === 'none') merged.softLabels = '';
-  if (merged.softLabels === 'auto') {
-    const dir = defaultSoftLabelDir(ds);
-    merged.softLabels = isMiniRoot(segDataset(ds), merged.dataRoot as string) && fs.existsSync(path.join(dir, 'manifest.json')) ? dir : '';
-  }
+  // 'auto' is resolved once everything else is known to be valid.
+  const auto = merged.softLabels === 'auto';
+  if (auto) merged.softLabels = '';
   if (!merged.out) {
     merged.out = merged.resume ? newestRun(RUNS) ?? '' : path.join(RUNS, `${ds}-${String(merged.model)}-${timestamp()}`);
     if (!merged.out) throw new RangeError(`[seg] --resume: no run with checkpoints under ${RUNS}; pass --out <run folder>.`);
   }
   merged.backend = parseBackend(merged.backend, explicit.has('backend'));
-  return validateSegConfig(merged as unknown as SegConfig);
+  const cfg = validateSegConfig(merged as unknown as SegConfig);
+  if (!auto || !isMiniRoot(segDataset(ds), cfg.dataRoot)) return cfg;
+  o.beforeAutoSoftLabels?.(cfg);
+  const dir = defaultSoftLabelDir(ds);
+  return fs.existsSync(path.join(dir, 'manifest.json')) ? { ...cfg, softLabels: dir } : cfg;
 }
+
+const WORKSPACE_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+
+/**
+ * `--teacher-pipeline` (what `nx run seg:train` and `seg:compare` pass): brings the teacher's soft
+ * labels of the embedded Cityscapes dataset up to date through Nx — teacher:train, then
+ * teacher:generate, each restored from Nx's cache when its inputs are unchanged — streaming their
+ * progress and metrics. It runs after the flags are checked, so --help and a bad flag answer at once.
+ */
+function runTeacherPipeline(cfg: SegConfig): void {
+  if (cfg.dataset !== 'cityscapes' || cfg.percep === 'none') return;
+  console.log('teacher pipeline: npx nx run teacher:generate (teacher:train first; both cached by Nx)');
+  const nx = path.join(WORKSPACE_ROOT, 'node_modules', '.bin', 'nx');
+  const r = spawnSync(nx, ['run', 'teacher:generate', '--outputStyle=stream'], { cwd: WORKSPACE_ROOT, stdio: 'inherit' });
+  if (r.status !== 0) {
+    throw new RangeError(
+      `[seg] --teacher-pipeline: npx nx run teacher:generate ${r.error ? `could not start (${r.error.message})` : `failed (exit code ${r.status ?? r.signal})`}; its output is above. ` +
+        'Fix it and run again, or pass --soft-labels none to train on one-hot targets.',
+    );
+  }
+}
+
+/** `--teacher-pipeline`, for train and compare. */
+const teacherPipelineOption = {
+  type: 'boolean' as const,
+  default: false,
+  describe: 'first bring the teacher soft labels of the embedded dataset up to date (nx run teacher:generate, cached), as nx run seg:train does',
+};
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 async function trainCommand(argv: Record<string, unknown>, args: readonly string[]): Promise<void> {
-  const cfg = configFromFlags(argv, explicitFlags(args));
+  const cfg = configFromFlags(argv, explicitFlags(args), argv['teacher-pipeline'] ? { beforeAutoSoftLabels: runTeacherPipeline } : {});
   await startBackend(cfg.backend);
   console.log(`config: ${JSON.stringify(cfg)}`);
   if (!cfg.softLabels && cfg.percep !== 'none') console.log('GPL target y_t: one-hot ground truth (no teacher soft labels)');
   const started = Date.now();
-  const r = await trainSeg(cfg);
+  const r = await trainSeg(cfg).catch((e: unknown) => {
+    throw explainDataRoot(e, cfg.dataset, SEG_DATASET_NAMES);
+  });
   if (r.final) {
     console.log(formatClassTable(r.final, r.info.classNames));
     console.log(`val mIoU ${pct(r.final.mIoU)}  pixel accuracy ${pct(r.final.pixelAccuracy)}  (${r.step} steps, ${((Date.now() - started) / 1000).toFixed(0)} s, ${r.secondsPerStep.toFixed(2)} s/step)`);
@@ -84,8 +130,9 @@ async function trainCommand(argv: Record<string, unknown>, args: readonly string
   console.log(`run folder: ${path.relative(process.cwd(), r.runDir) || r.runDir}`);
 }
 
-async function main(): Promise<void> {
-  const args = hideBin(process.argv);
+/** The seg CLI on `argv` (without node and the script); `runCli` turns its errors into exit codes. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const args = prepareArgs(argv, 'seg');
   await yargs(args)
     .scriptName('seg')
     .command(['train', '$0'], 'train a segmentation model (paper Eq. 2: CE + λ·GPL against teacher soft labels)', (y) => segFlags(y), (argv) => trainCommand(argv, args))
@@ -94,20 +141,19 @@ async function main(): Promise<void> {
       'evaluate a checkpoint: mIoU, per-class IoU, pixel accuracy (whole image and sliding window)',
       (y) =>
         y
-          .option('checkpoint', { type: 'string', describe: 'run folder, its checkpoints/ folder, a step-* folder or a latest/best pointer (default: the newest run under runs/seg)' })
-          .option('dataset', { type: 'string', choices: SEG_DATASET_NAMES as unknown as string[], describe: "dataset format (default: the checkpoint's)" })
-          .option('data-root', { type: 'string', describe: "dataset folder (default: the run's, else the embedded mini dataset)" })
-          .option('split', { type: 'string', default: 'val', describe: 'split to evaluate' })
-          .option('mode', { type: 'string', choices: ['whole', 'slide', 'both'], default: 'both', describe: 'inference mode' })
-          .option('crop', { type: 'string', describe: "sliding-window size height,width (default: the run's training crop)" })
-          .option('stride', { type: 'string', describe: 'sliding-window step height,width (default: 2/3 of the crop)' })
-          .option('overlays', { type: 'number', default: 0, describe: 'draw this many samples (image / ground truth / prediction) to <run>/eval-samples' })
-          .option('export', { type: 'string', describe: 'write every prediction as a palette PNG of class indices to <dir>/<mode>/<id>.png' })
+          .option('checkpoint', { type: 'string', requiresArg: true, describe: 'run folder, its checkpoints/ folder, a step-* folder or a latest/best pointer (default: the newest run under runs/seg)' })
+          .option('dataset', { type: 'string', requiresArg: true, choices: SEG_DATASET_NAMES as unknown as string[], describe: "dataset format (default: the checkpoint's)" })
+          .option('data-root', { type: 'string', requiresArg: true, describe: "dataset folder (default: the run's, else the embedded mini dataset)" })
+          .option('split', { type: 'string', requiresArg: true, default: 'val', describe: 'split to evaluate' })
+          .option('mode', { type: 'string', requiresArg: true, choices: ['whole', 'slide', 'both'], default: 'both', describe: 'inference mode' })
+          .option('crop', { type: 'string', requiresArg: true, describe: "sliding-window size height,width (default: the run's training crop)" })
+          .option('stride', { type: 'string', requiresArg: true, describe: 'sliding-window step height,width (default: 2/3 of the crop)' })
+          .option('overlays', { type: 'number', requiresArg: true, default: 0, describe: 'draw this many samples (image / ground truth / prediction) to <run>/eval-samples' })
+          .option('export', { type: 'string', requiresArg: true, describe: 'write every prediction as a palette PNG of class indices to <dir>/<mode>/<id>.png' })
           .option('backend', backendOption())
           .option('verbose', verboseOption()),
       async (argv) => {
-        await startBackend(parseBackend(argv.backend, explicitFlags(args).has('backend')));
-        await runEval({
+        const options: RunEvalOptions = {
           checkpoint: argv.checkpoint ?? newestRun(RUNS) ?? '',
           dataset: argv.dataset as DatasetName | undefined,
           dataRoot: argv['data-root'],
@@ -117,22 +163,26 @@ async function main(): Promise<void> {
           stride: argv.stride ? parseCrop(argv.stride, 'stride') : undefined,
           overlays: argv.overlays,
           ...(argv.export ? { export: argv.export } : {}),
-        });
+        };
+        await startBackend(parseBackend(argv.backend, explicitFlags(args).has('backend')));
+        await runEval(options);
       },
     )
     .command(
       'compare',
       'baseline vs +GPL over several seeds: Markdown table (mean ± std) and a plot of mIoU and pixel accuracy against iterations',
-      (y) => segFlags(y).option('seeds', { type: 'string', default: '1,2,3', describe: 'comma-separated seeds' }).default('iters', 100).default('eval-every', 20),
+      (y) => segFlags(y).option('seeds', { type: 'string', requiresArg: true, default: '1,2,3', describe: 'comma-separated seeds' }).default('iters', 100).default('eval-every', 20),
       async (argv) => {
-        const seeds = String(argv.seeds).split(',').map((s) => Number(s.trim()));
+        const seeds = String(argv.seeds).split(',').map((s) => (s.trim() === '' ? NaN : Number(s.trim())));
         if (!seeds.length || seeds.some((s) => !Number.isInteger(s))) throw new RangeError(`[seg] option 'seeds': expected integers like 1,2,3, received '${argv.seeds}'.`);
         const flags: Record<string, unknown> = { ...argv };
         if (!flags.out) flags.out = path.join('runs', 'compare', timestamp());
-        const cfg = configFromFlags(flags, explicitFlags(args));
+        const cfg = configFromFlags(flags, explicitFlags(args), argv['teacher-pipeline'] ? { beforeAutoSoftLabels: runTeacherPipeline } : {});
         if (cfg.percep === 'none') throw new RangeError('[seg] compare: --percep none leaves nothing to compare; give a loss network (e.g. 1,1,1,1,1 or vgg16).');
         await startBackend(cfg.backend);
-        const r = await compare(cfg, seeds);
+        const r = await compare(cfg, seeds).catch((e: unknown) => {
+          throw explainDataRoot(e, cfg.dataset, SEG_DATASET_NAMES);
+        });
         console.log(r.markdown);
         console.log(`table: ${r.tableFile}\nplot: ${r.plotFile}`);
       },
@@ -140,7 +190,9 @@ async function main(): Promise<void> {
     .strict()
     .help()
     .fail(failOnUsage)
+    // --help and --version return instead of ending the process, so tests run the CLI in-process.
+    .exitProcess(false)
     .parseAsync();
 }
 
-if (require.main === module) runCli(main);
+if (require.main === module) runCli(main, hideBin(process.argv));

@@ -8,7 +8,7 @@ import * as path from 'path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { restoreCheckpoint } from '@gpl/core';
 import { augmentFor } from '@gpl/data';
-import { resolveCheckpointPath, type ResolvedCheckpoint } from '@gpl/engine';
+import { explainDataRoot, resolveCheckpointPath, type ResolvedCheckpoint } from '@gpl/engine';
 import { SEG_DATASET_NAMES, segDataset, type DatasetName } from './datasets';
 import { evaluate } from './eval';
 import { formatClassTable, type SegMetrics } from './metrics';
@@ -46,9 +46,24 @@ export async function loadSegModel(ck: ResolvedCheckpoint): Promise<tfl.LayersMo
   return model;
 }
 
+/** Checks the options a user typed, before any checkpoint or data is read. */
+function checkEvalOptions(o: RunEvalOptions): void {
+  const window = (v: readonly [number, number] | undefined, option: string) => {
+    if (v !== undefined && !(v.length === 2 && v.every((x) => Number.isInteger(x) && x > 0))) {
+      throw new RangeError(`[seg] eval option '${option}': expected 'height,width' of positive integers (e.g. 128,128), received '${v.join(',')}'.`);
+    }
+  };
+  window(o.crop, 'crop');
+  window(o.stride, 'stride');
+  if (o.overlays !== undefined && !(Number.isInteger(o.overlays) && o.overlays >= 0)) {
+    throw new RangeError(`[seg] eval option 'overlays': expected a number of samples ≥ 0, received ${o.overlays}.`);
+  }
+}
+
 /** Evaluates a checkpoint; returns the metrics per mode. */
 export async function runEval(o: RunEvalOptions): Promise<Record<string, SegMetrics>> {
   const log = o.log ?? ((l: string) => console.log(l));
+  checkEvalOptions(o);
   const ck = resolveCheckpointPath(o.checkpoint, { option: '--checkpoint', hint: o.checkpoint ? undefined : 'No run with checkpoints under runs/seg: train one first (npx nx run seg:train).' });
   const runCfg = ck.config ?? {};
   const trainedOn = (ck.state.dataset ?? runCfg.dataset) as string | undefined;
@@ -60,7 +75,9 @@ export async function runEval(o: RunEvalOptions): Promise<Record<string, SegMetr
   const d = segDataset(dataset);
   const dataRoot = o.dataRoot ?? (runCfg.dataset === dataset ? (runCfg.dataRoot as string | undefined) : undefined) ?? d.miniRoot;
   if (!dataRoot) throw new RangeError(`[seg] eval: --dataset ${dataset} has no embedded data; pass --data-root.`);
-  const ds = await d.open(dataRoot, d.splitName(o.split));
+  const ds = await d.open(dataRoot, d.splitName(o.split)).catch((e: unknown) => {
+    throw explainDataRoot(e, dataset, SEG_DATASET_NAMES);
+  });
   const numClasses = ck.state.numClasses as number;
   if (numClasses !== ds.classNames.length) {
     throw new RangeError(`[seg] eval: checkpoint ${ck.dir} predicts ${numClasses} classes, ${ds.name} has ${ds.classNames.length}.`);
