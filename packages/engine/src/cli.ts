@@ -6,7 +6,9 @@
  * one error surface: expected failures print one message and exit 1 (3 for a non-finite loss),
  * with the stack only under `--verbose` or `GPL_DEBUG=1`.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 import type { Argv } from 'yargs';
 import { BACKEND_PREFERENCES, formatBackendReport, initBackend, parseBackendPreference, type BackendPreference, type BackendReport } from '@gpl/core';
 import { isDataError } from '@gpl/data';
@@ -57,6 +59,7 @@ export function trainFlags<T>(y: Argv<T>, d: TrainCliConfig) {
     .option('percep-kernel', { type: 'number', requiresArg: true, default: d.percepKernel, describe: 'loss-network kernel size (1, 3, 5, 7)' })
     .option('percep-init', { type: 'string', requiresArg: true, default: d.percepInit, describe: 'loss-network init: he, xavier, normal:<σ>, uniform:<a>' })
     .option('percep-levels', { type: 'string', requiresArg: true, choices: PERCEP_LEVELS as unknown as string[], default: d.percepLevels, describe: 'final layer, all blocks, or 1/16…1 weights' })
+    .option('percep-pretrained', { type: 'string', requiresArg: true, default: d.percepPretrained ?? '', describe: "torchvision weights (.pth/.safetensors) for the loss network named by --percep (paper Table 1 'T'); '' = random" })
     .option('percep-engine', { type: 'string', requiresArg: true, choices: PERCEP_ENGINES as unknown as string[], default: d.percepEngine ?? 'auto', describe: 'what runs the loss network: onnxruntime-node when it loads (auto), or tfjs / onnxruntime' })
     .option('eval-every', { type: 'number', requiresArg: true, default: d.evalEvery, describe: 'validate every N steps (0: only at the end)' })
     .option('checkpoint-every', { type: 'number', requiresArg: true, default: d.checkpointEvery, describe: 'checkpoint every N steps (besides evaluations and the end)' })
@@ -230,4 +233,20 @@ export function runCli(main: CliMain, args: readonly string[] = process.argv.sli
   void runCliMain(main, args).then((code) => {
     if (code !== EXIT_CODES.ok) process.exit(code);
   });
+}
+
+/**
+ * Runs an Nx target of this workspace as a child process, its output streamed (what
+ * `--teacher-pipeline` does before a student trains: the teacher targets, cached by Nx). Throws
+ * naming the target and `fix` when it fails.
+ * @param workspaceRoot the folder holding node_modules/.bin/nx.
+ */
+export function runNxTarget(target: string, o: { readonly task: string; readonly flag: string; readonly fix: string; readonly workspaceRoot: string }): void {
+  const nx = path.join(o.workspaceRoot, 'node_modules', '.bin', 'nx');
+  const r = spawnSync(nx, ['run', target, '--outputStyle=stream'], { cwd: o.workspaceRoot, stdio: 'inherit' });
+  if (r.status !== 0) {
+    throw new RangeError(
+      `[${o.task}] ${o.flag}: npx nx run ${target} ${r.error ? `could not start (${r.error.message})` : `failed (exit code ${r.status ?? r.signal})`}; its output is above. ${o.fix}`,
+    );
+  }
 }

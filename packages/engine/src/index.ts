@@ -50,6 +50,7 @@ export {
   parseBackend,
   prepareArgs,
   runCli,
+  runNxTarget,
   runCliMain,
   startBackend,
   trainFlags,

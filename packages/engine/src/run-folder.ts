@@ -90,7 +90,9 @@ export function resolveCheckpointPath(userPath: string, o: { prefer?: 'latest' |
 /** Fields of two configs that differ (ignoring `ignore`), as `key (a there, b here)`. */
 export function configDifferences(saved: Record<string, unknown>, current: Record<string, unknown>, ignore: readonly string[]): string[] {
   const keys = [...new Set([...Object.keys(saved), ...Object.keys(current)])].filter((k) => !ignore.includes(k));
-  return keys.filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(current[k])).map((k) => `${k} (${JSON.stringify(saved[k])} there, ${JSON.stringify(current[k])} here)`);
+  // An option added after a run was made is absent from its config.json; empty here, it is the same run.
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b) || ((a === undefined || a === '') && (b === undefined || b === ''));
+  return keys.filter((k) => !same(saved[k], current[k])).map((k) => `${k} (${JSON.stringify(saved[k])} there, ${JSON.stringify(current[k])} here)`);
 }
 
 /** Config fields that do not change what a run computes: they may differ on resume. */

@@ -35,12 +35,16 @@ describe('condinst CLI', () => {
     const cases: [string[], RegExp][] = [
       [['--canvas', '100,128'], /^\[condinst\] option 'canvas': expected height,width as positive multiples of 32.*received \[100,128\]\.$/],
       [['--backbone', 'vgg16'], /Invalid values:\s+Argument: backbone, Given: "vgg16"/],
+      [['--iters', '1', '--iters', '2'], /^\[condinst\] --iters was given 2 times \(1, 2\); give it once\.$/],
       [['--max-proposals', '0'], /^\[condinst\] option 'maxProposals': expected a positive integer, received 0\.$/],
       [['--teacher', path.join(tmp, 'nope')], /^\[@gpl\/engine\] --teacher .*nope: does not exist .*condinst:train-teacher/],
     ];
     for (const [args, message] of cases) {
       const out = path.join(tmp, `bad-${args[0].slice(2)}`);
-      const r = condinst(['train', ...TINY.filter((a) => a !== '--teacher' && a !== 'none'), ...(args[0] === '--teacher' ? [] : ['--teacher', 'none']), ...args, '--out', out]);
+      // The case's flag replaces TINY's (a flag given twice is refused on its own).
+      const base: string[] = [];
+      for (let i = 0; i < TINY.length; i += 2) if (TINY[i] !== args[0]) base.push(TINY[i], TINY[i + 1]);
+      const r = condinst(['train', ...base, ...args, '--out', out]);
       const err = r.stderr.trim();
       expect({ args, status: r.status }).toEqual({ args, status: 1 });
       expect(err).toMatch(message);

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { backendOption, explicitFlags, failOnUsage, mergeFlags, newestRun, parseBackend, runCli, startBackend, timestamp, trainFlags, verboseOption } from '@gpl/engine';
+import { backendOption, explicitFlags, failOnUsage, mergeFlags, newestRun, parseBackend, prepareArgs, runCli, startBackend, timestamp, trainFlags, verboseOption } from '@gpl/engine';
 import { TABLE7_NAMES, compareDepth } from './compare';
 import { defaultDepthConfig, parseLosses, validateDepthConfig, type DepthConfig } from './config';
 import { DEPTH_DATASET_NAMES, depthDataset } from './datasets';
@@ -22,16 +22,16 @@ const RUNS = path.join('runs', 'depth');
 function depthFlags<T>(y: Argv<T>) {
   const d = defaultDepthConfig;
   return trainFlags(y, d)
-    .option('dataset', { type: 'string', choices: DEPTH_DATASET_NAMES as unknown as string[], default: d.dataset, describe: 'dataset format (nyudv2 CSV index, or a custom folder with "task": "depth")' })
-    .option('data-root', { type: 'string', describe: 'dataset folder (default: the embedded nyudv2-mini)' })
-    .option('losses', { type: 'string', default: d.losses.join(','), describe: 'loss terms (Table 7): wce | wce,gpl | wce,vnl | wce,vnl,gpl' })
-    .option('vnl-weight', { type: 'number', default: d.vnlWeight, describe: 'weight of the virtual normal loss (VNL: 6)' })
-    .option('gpl-input', { type: 'string', choices: GPL_INPUTS as unknown as string[], default: d.gplInput, describe: "depth representation the GPL loss network sees (metric = metres/10 as VNL's unit)" })
-    .option('width', { type: 'number', default: d.width, describe: 'width multiplier of ResNet-50 and decoder (1 = full size)' })
+    .option('dataset', { type: 'string', requiresArg: true, choices: DEPTH_DATASET_NAMES as unknown as string[], default: d.dataset, describe: 'dataset format (nyudv2 CSV index, or a custom folder with "task": "depth")' })
+    .option('data-root', { type: 'string', requiresArg: true, describe: 'dataset folder (default: the embedded nyudv2-mini)' })
+    .option('losses', { type: 'string', requiresArg: true, default: d.losses.join(','), describe: 'loss terms (Table 7): wce | wce,gpl | wce,vnl | wce,vnl,gpl' })
+    .option('vnl-weight', { type: 'number', requiresArg: true, default: d.vnlWeight, describe: 'weight of the virtual normal loss (VNL: 6)' })
+    .option('gpl-input', { type: 'string', requiresArg: true, choices: GPL_INPUTS as unknown as string[], default: d.gplInput, describe: "depth representation the GPL loss network sees (metric = metres/10 as VNL's unit)" })
+    .option('width', { type: 'number', requiresArg: true, default: d.width, describe: 'width multiplier of ResNet-50 and decoder (1 = full size)' })
     .option('output-stride', { type: 'number', choices: [8, 16, 32], default: d.outputStride, describe: 'encoder output stride (VNL: 16)' })
-    .option('crop', { type: 'number', default: d.crop, describe: 'square training crop side, multiple of 32 (0 = the dataset recipe: 96 on nyudv2-mini)' })
-    .option('max-depth', { type: 'number', default: d.maxDepth, describe: 'evaluation depth cap in metres (BTS 10; 0 = none, as VNL)' })
-    .option('eval-limit', { type: 'number', default: d.evalLimit, describe: 'evaluate on the first n validation images only (0 = all)' })
+    .option('crop', { type: 'number', requiresArg: true, default: d.crop, describe: 'square training crop side, multiple of 32 (0 = the dataset recipe: 96 on nyudv2-mini)' })
+    .option('max-depth', { type: 'number', requiresArg: true, default: d.maxDepth, describe: 'evaluation depth cap in metres (BTS 10; 0 = none, as VNL)' })
+    .option('eval-limit', { type: 'number', requiresArg: true, default: d.evalLimit, describe: 'evaluate on the first n validation images only (0 = all)' })
     .option('verbose', verboseOption());
 }
 
@@ -76,8 +76,8 @@ function parseList(value: unknown, option: string, check: (s: string) => boolean
   return parts;
 }
 
-async function main(): Promise<void> {
-  const args = hideBin(process.argv);
+export async function main(argv0: readonly string[]): Promise<void> {
+  const args = prepareArgs(argv0, 'depth');
   await yargs(args)
     .scriptName('depth')
     .command(['train', '$0'], 'train a monocular depth model (WCE over log-depth bins [+ virtual normal loss] [+ λ·GPL])', (y) => depthFlags(y), (argv) => trainCommand(argv, args))
@@ -86,13 +86,13 @@ async function main(): Promise<void> {
       'evaluate a checkpoint on the Eigen crop: abs rel, sq rel, rms, rms log, log10, δ1–3, SILog, pooled (VNL) and per image (BTS)',
       (y) =>
         y
-          .option('checkpoint', { type: 'string', describe: 'run folder, its checkpoints/ folder, a step-* folder or a latest/best pointer (default: the newest run under runs/depth)' })
-          .option('dataset', { type: 'string', choices: DEPTH_DATASET_NAMES as unknown as string[], describe: "dataset format (default: the checkpoint's)" })
-          .option('data-root', { type: 'string', describe: "dataset folder (default: the run's, else the embedded mini dataset)" })
-          .option('split', { type: 'string', default: 'val', describe: 'split to evaluate (val = NYU test)' })
-          .option('max-depth', { type: 'number', describe: "depth cap in metres (default: the run's, 10 as BTS; 0 = none, as VNL)" })
-          .option('overlays', { type: 'number', default: 0, describe: 'draw this many samples (image / ground truth / prediction) to <run>/eval-samples' })
-          .option('export', { type: 'string', describe: 'write every prediction to <dir>/<id>.png (16-bit millimetres) and <dir>/<id>.ply (point cloud)' })
+          .option('checkpoint', { type: 'string', requiresArg: true, describe: 'run folder, its checkpoints/ folder, a step-* folder or a latest/best pointer (default: the newest run under runs/depth)' })
+          .option('dataset', { type: 'string', requiresArg: true, choices: DEPTH_DATASET_NAMES as unknown as string[], describe: "dataset format (default: the checkpoint's)" })
+          .option('data-root', { type: 'string', requiresArg: true, describe: "dataset folder (default: the run's, else the embedded mini dataset)" })
+          .option('split', { type: 'string', requiresArg: true, default: 'val', describe: 'split to evaluate (val = NYU test)' })
+          .option('max-depth', { type: 'number', requiresArg: true, describe: "depth cap in metres (default: the run's, 10 as BTS; 0 = none, as VNL)" })
+          .option('overlays', { type: 'number', requiresArg: true, default: 0, describe: 'draw this many samples (image / ground truth / prediction) to <run>/eval-samples' })
+          .option('export', { type: 'string', requiresArg: true, describe: 'write every prediction to <dir>/<id>.png (16-bit millimetres) and <dir>/<id>.ply (point cloud)' })
           .option('backend', backendOption())
           .option('verbose', verboseOption()),
       async (argv) => {
@@ -115,8 +115,8 @@ async function main(): Promise<void> {
       "Table 7's four loss configurations over several seeds: Markdown table (mean ± std of abs rel) and curves",
       (y) =>
         depthFlags(y)
-          .option('seeds', { type: 'string', default: '1,2,3', describe: 'comma-separated seeds' })
-          .option('variants', { type: 'string', default: TABLE7_NAMES.join(','), describe: `which configurations (${TABLE7_NAMES.join(', ')})` }),
+          .option('seeds', { type: 'string', requiresArg: true, default: '1,2,3', describe: 'comma-separated seeds' })
+          .option('variants', { type: 'string', requiresArg: true, default: TABLE7_NAMES.join(','), describe: `which configurations (${TABLE7_NAMES.join(', ')})` }),
       async (argv) => {
         const seeds = parseList(argv.seeds, 'seeds', (s) => Number.isInteger(Number(s)), 'integers like 1,2,3').map(Number);
         const variants = parseList(argv.variants, 'variants', (s) => TABLE7_NAMES.includes(s), `some of ${TABLE7_NAMES.join(', ')}`);
@@ -135,4 +135,4 @@ async function main(): Promise<void> {
     .parseAsync();
 }
 
-if (require.main === module) runCli(main);
+if (require.main === module) runCli(main, hideBin(process.argv));

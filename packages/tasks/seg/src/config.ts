@@ -4,7 +4,7 @@
  * adds the dataset, the model and the teacher's soft labels. `main.ts` merges flags (and
  * `--config file.json`) over these, validates, and saves the resolved object as config.json.
  */
-import { validateLoopConfig, type TrainCliConfig } from '@gpl/engine';
+import { PAPER_PERCEPTUAL, validateLoopConfig, type TrainCliConfig } from '@gpl/engine';
 import { SEG_DATASET_NAMES, type DatasetName } from './datasets';
 
 export interface SegConfig extends TrainCliConfig {
@@ -50,17 +50,9 @@ export const defaultSegConfig: SegConfig = Object.freeze({
   momentum: 0.9,
   weightDecay: 5e-4,
   seed: 1,
-  // Table 2's [1,1,1,1,1] (70.88 vs VGG16's 70.68) at about a third of VGG16's cost on the CPU.
-  percep: '1,1,1,1,1',
-  // λ = 0.1 in all experiments of the paper.
-  percepLambda: 0.1,
-  percepKernel: 3,
-  // The paper's He-style scheme, N(0, √(2/n_l)).
-  percepInit: 'he',
-  // Final-layer loss only (paper's main setting).
-  percepLevels: 'final',
-  // onnxruntime-node (multi-threaded, native) when it loads; the tfjs backend otherwise.
-  percepEngine: 'auto',
+  // Table 2's [1,1,1,1,1] (70.88 vs VGG16's 70.68) at about a third of VGG16's cost on the CPU,
+  // λ 0.1, the He-style N(0, √(2/n_l)), final layer only, on onnxruntime when it loads.
+  ...PAPER_PERCEPTUAL,
   // teacher:generate's output for the embedded dataset when it exists.
   softLabels: 'auto',
   evalEvery: 50,

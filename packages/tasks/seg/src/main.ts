@@ -3,7 +3,6 @@
  * merge and error surface. Run it with `npx nx run seg:train -- --iters 50` or
  * `npx tsx --tsconfig tsconfig.base.json packages/tasks/seg/src/main.ts train --help`.
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import yargs, { type Argv } from 'yargs';
@@ -19,6 +18,7 @@ import {
   parseBackend,
   prepareArgs,
   runCli,
+  runNxTarget,
   startBackend,
   timestamp,
   trainFlags,
@@ -95,14 +95,12 @@ const WORKSPACE_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 function runTeacherPipeline(cfg: SegConfig): void {
   if (cfg.dataset !== 'cityscapes' || cfg.percep === 'none') return;
   console.log('teacher pipeline: npx nx run teacher:generate (teacher:train first; both cached by Nx)');
-  const nx = path.join(WORKSPACE_ROOT, 'node_modules', '.bin', 'nx');
-  const r = spawnSync(nx, ['run', 'teacher:generate', '--outputStyle=stream'], { cwd: WORKSPACE_ROOT, stdio: 'inherit' });
-  if (r.status !== 0) {
-    throw new RangeError(
-      `[seg] --teacher-pipeline: npx nx run teacher:generate ${r.error ? `could not start (${r.error.message})` : `failed (exit code ${r.status ?? r.signal})`}; its output is above. ` +
-        'Fix it and run again, or pass --soft-labels none to train on one-hot targets.',
-    );
-  }
+  runNxTarget('teacher:generate', {
+    task: 'seg',
+    flag: '--teacher-pipeline',
+    fix: 'Fix it and run again, or pass --soft-labels none to train on one-hot targets.',
+    workspaceRoot: WORKSPACE_ROOT,
+  });
 }
 
 /** `--teacher-pipeline`, for train and compare. */
