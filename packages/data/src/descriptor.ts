@@ -6,7 +6,7 @@
  */
 import * as path from 'path';
 import { openCustomFolder } from './custom';
-import { IMAGENET_MEAN, IMAGENET_STD, type AugmentConfig } from './transforms';
+import { mmsegAugment, type AugmentConfig } from './transforms';
 import type { Dataset, Sample, SegmentationSample } from './types';
 
 export interface DatasetDescriptor<S extends Sample = Sample, A = AugmentConfig> {
@@ -53,15 +53,7 @@ export function workspaceDataset(packageDir: string, name: string): string {
   return path.resolve(packageDir, '..', '..', '..', '..', 'datasets', name);
 }
 
-const CUSTOM_AUGMENT: AugmentConfig = Object.freeze({
-  crop: [512, 512] as const,
-  ratioRange: [0.5, 2.0] as const,
-  catMaxRatio: 0.75,
-  flipProb: 0.5,
-  photometric: true,
-  mean: IMAGENET_MEAN,
-  std: IMAGENET_STD,
-});
+const CUSTOM_AUGMENT: AugmentConfig = mmsegAugment([512, 512]);
 
 /**
  * Custom folders (`images/`, `labels/`, `classes.json`; see `openCustomFolder`) holding a

@@ -63,6 +63,7 @@ export {
   compose,
   keepRatioFactor,
   trainTransform,
+  mmsegAugment,
   evalTransform,
   type RandomScaleOptions,
   type RandomCropOptions,

@@ -324,6 +324,25 @@ export interface AugmentConfig {
   readonly std: readonly number[];
 }
 
+/**
+ * MMSegmentation's segmentation recipe (REFERENCE §9): random scale 0.5–2 of the keep-ratio fit
+ * into `baseSize` (omitted: of the image itself, as the mini datasets use it), `crop`, cat_max_ratio
+ * 0.75, flip 0.5, photometric distortion, ImageNet normalisation. Each dataset states only its crop
+ * and base size.
+ */
+export function mmsegAugment(crop: readonly [number, number], baseSize?: readonly [number, number]): AugmentConfig {
+  return Object.freeze({
+    crop: Object.freeze([crop[0], crop[1]]) as readonly [number, number],
+    ratioRange: Object.freeze([0.5, 2.0]) as readonly [number, number],
+    ...(baseSize ? { baseSize: Object.freeze([baseSize[0], baseSize[1]]) as readonly [number, number] } : {}),
+    catMaxRatio: 0.75,
+    flipProb: 0.5,
+    photometric: true,
+    mean: IMAGENET_MEAN,
+    std: IMAGENET_STD,
+  });
+}
+
 /** Builds photometric → normalize → randomScale → randomCrop → randomFlip from an `AugmentConfig`. */
 export function trainTransform(cfg: AugmentConfig, ignoreIndex = DEFAULT_IGNORE): Transform {
   return compose([

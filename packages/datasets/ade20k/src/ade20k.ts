@@ -22,8 +22,7 @@ import {
   readImage,
   readLabelPng,
   throwOrSkip,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
+  mmsegAugment,
   type AugmentConfig,
   type ExpectedPalette,
   type IndexedDataset,
@@ -76,27 +75,10 @@ export const defaultAde20kConfig: Readonly<Omit<Ade20kConfig, 'root'>> = Object.
 });
 
 /** Training augmentation of the GPL paper / MMS ade20k 512×512 (REFERENCE §3, §9). */
-export const ade20kAugment: AugmentConfig = Object.freeze({
-  crop: [512, 512] as const,
-  ratioRange: [0.5, 2.0] as const,
-  baseSize: [2048, 512] as const,
-  catMaxRatio: 0.75,
-  flipProb: 0.5,
-  photometric: true,
-  mean: IMAGENET_MEAN,
-  std: IMAGENET_STD,
-});
+export const ade20kAugment: AugmentConfig = mmsegAugment([512, 512], [2048, 512]);
 
 /** The same recipe scaled to ade20k-mini (≈192×144 images). */
-export const ade20kMiniAugment: AugmentConfig = Object.freeze({
-  crop: [128, 128] as const,
-  ratioRange: [0.5, 2.0] as const,
-  catMaxRatio: 0.75,
-  flipProb: 0.5,
-  photometric: true,
-  mean: IMAGENET_MEAN,
-  std: IMAGENET_STD,
-});
+export const ade20kMiniAugment: AugmentConfig = mmsegAugment([128, 128]);
 
 /** One sample's files. */
 export interface Ade20kEntry {

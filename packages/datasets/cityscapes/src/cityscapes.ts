@@ -23,8 +23,7 @@ import {
   readImage,
   readLabelPng,
   throwOrSkip,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
+  mmsegAugment,
   type AugmentConfig,
   type ExpectedPalette,
   type IndexedDataset,
@@ -67,27 +66,10 @@ export const defaultCityscapesConfig: Readonly<Omit<CityscapesConfig, 'root'>> =
 });
 
 /** Training augmentation of the GPL paper / MMS cityscapes_769x769 (REFERENCE §9). */
-export const cityscapesAugment: AugmentConfig = Object.freeze({
-  crop: [769, 769] as const,
-  ratioRange: [0.5, 2.0] as const,
-  baseSize: [2049, 1025] as const,
-  catMaxRatio: 0.75,
-  flipProb: 0.5,
-  photometric: true,
-  mean: IMAGENET_MEAN,
-  std: IMAGENET_STD,
-});
+export const cityscapesAugment: AugmentConfig = mmsegAugment([769, 769], [2049, 1025]);
 
 /** The same recipe scaled to cityscapes-mini (256×128 images): crop 128×128, ratio relative to the image. */
-export const cityscapesMiniAugment: AugmentConfig = Object.freeze({
-  crop: [128, 128] as const,
-  ratioRange: [0.5, 2.0] as const,
-  catMaxRatio: 0.75,
-  flipProb: 0.5,
-  photometric: true,
-  mean: IMAGENET_MEAN,
-  std: IMAGENET_STD,
-});
+export const cityscapesMiniAugment: AugmentConfig = mmsegAugment([128, 128]);
 
 /** One sample's files. */
 export interface CityscapesEntry {

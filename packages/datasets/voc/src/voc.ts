@@ -29,8 +29,7 @@ import {
   resolveInside,
   throwOrSkip,
   vocColormap,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
+  mmsegAugment,
   type AugmentConfig,
   type ExpectedPalette,
   type IndexedDataset,
@@ -97,27 +96,10 @@ export const defaultVocConfig: Readonly<Omit<VocConfig, 'root'>> = Object.freeze
 });
 
 /** Training augmentation of the GPL paper / MMS voc12aug 512×512 (REFERENCE §2, §9). */
-export const vocAugment: AugmentConfig = Object.freeze({
-  crop: [512, 512] as const,
-  ratioRange: [0.5, 2.0] as const,
-  baseSize: [2048, 512] as const,
-  catMaxRatio: 0.75,
-  flipProb: 0.5,
-  photometric: true,
-  mean: IMAGENET_MEAN,
-  std: IMAGENET_STD,
-});
+export const vocAugment: AugmentConfig = mmsegAugment([512, 512], [2048, 512]);
 
 /** The same recipe scaled to voc-mini (≈160×120 images). */
-export const vocMiniAugment: AugmentConfig = Object.freeze({
-  crop: [112, 112] as const,
-  ratioRange: [0.5, 2.0] as const,
-  catMaxRatio: 0.75,
-  flipProb: 0.5,
-  photometric: true,
-  mean: IMAGENET_MEAN,
-  std: IMAGENET_STD,
-});
+export const vocMiniAugment: AugmentConfig = mmsegAugment([112, 112]);
 
 /** One sample's files. */
 export interface VocEntry {
