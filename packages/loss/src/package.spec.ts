@@ -27,14 +27,21 @@ describe('the published package', () => {
     // Stage a copy of the package and build it there, so the test never writes into the workspace.
     const stage = path.join(tmp, 'stage');
     fs.mkdirSync(stage);
-    fs.copyFileSync(path.join(packageRoot, 'package.json'), path.join(stage, 'package.json'));
+    for (const f of ['package.json', 'README.md', 'LICENSE']) fs.copyFileSync(path.join(packageRoot, f), path.join(stage, f));
     run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(packageRoot, 'tsconfig.lib.json'), '--outDir', path.join(stage, 'dist')], workspaceRoot);
     const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tmp], stage))[0];
     const files: string[] = packed.files.map((f: { path: string }) => f.path);
     expect(files).toContain('dist/index.js');
     expect(files).toContain('dist/index.d.ts');
-    expect(files.filter((f) => !f.startsWith('dist/') && f !== 'package.json')).toEqual([]);
+    expect(files.filter((f) => !f.startsWith('dist/')).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
     expect(files.some((f) => f.endsWith('.spec.js'))).toBe(false);
+    // Source maps carry their sources (src/ is not shipped): every map has sourcesContent for each source.
+    const maps = files.filter((f) => f.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(5);
+    for (const m of maps) {
+      const map = JSON.parse(fs.readFileSync(path.join(stage, m), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+      expect({ m, complete: map.sourcesContent?.length === map.sources.length && map.sourcesContent.every((c) => typeof c === 'string' && c.length > 0) }).toEqual({ m, complete: true });
+    }
 
     const project = path.join(tmp, 'user-project');
     fs.mkdirSync(project);
