@@ -3,7 +3,7 @@ import { parseCrop, validateSegConfig, type SegConfig } from './config';
 const base: SegConfig = {
   dataset: 'cityscapes', dataRoot: 'datasets/cityscapes-mini', model: 'pspnet-r18', width: 0.25, crop: [128, 256],
   batch: 2, iters: 10, lr: 0.01, polyPower: 0.9, momentum: 0.9, weightDecay: 5e-4, seed: 1, percep: 'vgg16',
-  percepLambda: 0.1, percepKernel: 3, percepInit: 'he', percepLevels: 'final', softLabels: '', evalEvery: 0, checkpointEvery: 0,
+  percepLambda: 0.1, percepKernel: 3, percepInit: 'he', percepLevels: 'final', softLabels: '', pretrained: '', evalEvery: 0, checkpointEvery: 0,
   resume: false, out: 'runs/x', backend: 'auto',
 };
 

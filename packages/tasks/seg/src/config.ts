@@ -23,6 +23,8 @@ export interface SegConfig extends TrainCliConfig {
    * 'auto' (CLI default) = the folder teacher:generate writes for the embedded dataset, if present.
    */
   readonly softLabels: string;
+  /** Encoder weights from a PyTorch file (.pth/.safetensors, an mmseg checkpoint); '' trains from scratch. */
+  readonly pretrained: string;
 }
 
 /**
@@ -55,6 +57,7 @@ export const defaultSegConfig: SegConfig = Object.freeze({
   ...PAPER_PERCEPTUAL,
   // teacher:generate's output for the embedded dataset when it exists.
   softLabels: 'auto',
+  pretrained: '',
   evalEvery: 50,
   checkpointEvery: 50,
   resume: false,
@@ -76,6 +79,7 @@ export function validateSegConfig(c: SegConfig): SegConfig {
     fail('crop', '[height, width], positive multiples of 32 (e.g. 128,256)', c.crop);
   }
   if (typeof c.softLabels !== 'string') fail('softLabels', "a folder path, '' or 'none'", c.softLabels, TypeError);
+  if (typeof c.pretrained !== 'string') fail('pretrained', "a .pth/.safetensors file or ''", c.pretrained, TypeError);
   validateLoopConfig(c, 'seg');
   return c;
 }

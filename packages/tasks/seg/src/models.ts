@@ -5,9 +5,9 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { buildDeepLabV3Plus } from '@gpl/deeplabv3plus';
-import { buildHRNetSegmenter } from '@gpl/hrnet';
+import { buildHRNetSegmenter, toPyTorchName as hrnetTorchName } from '@gpl/hrnet';
 import { buildPSPNet } from '@gpl/pspnet';
-import { createResNet, type ResNetName } from '@gpl/resnet';
+import { createResNet, isResNetLayer, toPyTorchName as resnetTorchName, type ResNetName } from '@gpl/resnet';
 
 /** What every registered model is built from. */
 export interface ModelOptions {
@@ -25,6 +25,12 @@ export interface ModelEntry {
   /** Weight of the auxiliary head's cross-entropy (PSPNet 0.4; 0 without an auxiliary head). */
   readonly auxWeight: number;
   build(o: ModelOptions): tfl.LayersModel;
+  /** What a pretrained encoder file must supply (`--pretrained`): the encoder's weights, their PyTorch names, and which checkpoints fit. */
+  readonly encoder: {
+    readonly isEncoderWeight: (weightKey: string) => boolean;
+    readonly toTorchName: (weightKey: string) => string;
+    readonly expected: string;
+  };
 }
 
 // A ResNet encoder wired into a decoder. Encoder and head get distinct seeds derived from the run seed.
@@ -35,6 +41,12 @@ const resnetDecoder = (
 ) => (encoder: ResNetName, title: string): ModelEntry => ({
   title,
   auxWeight,
+  encoder: {
+    isEncoderWeight: (key) => isResNetLayer(key.slice(0, key.lastIndexOf('/'))),
+    toTorchName: resnetTorchName,
+    // The deep (3×3) stem of mmseg's ResNetV1c, as PSPNet and DeepLabV3+ use it.
+    expected: `an mmseg ResNetV1c-${encoder.slice(6)} state dict (deep stem, e.g. open-mmlab://${encoder}_v1c, or an mmseg ${title} checkpoint) at the run's width`,
+  },
   build: (o) =>
     decoder(createResNet(encoder, { outputStride, deepStem: true, widthMultiplier: o.width, seed: o.seed * 2 + 1 }), {
       numClasses: o.numClasses,
@@ -50,6 +62,11 @@ const deeplab = resnetDecoder(buildDeepLabV3Plus, 16, 0);
 const hrnet = (name: 'hrnet-w18-small' | 'hrnet-w48', title: string): ModelEntry => ({
   title,
   auxWeight: 0,
+  encoder: {
+    isEncoderWeight: (key) => !key.startsWith('last_layer.'),
+    toTorchName: hrnetTorchName,
+    expected: `an ${title} state dict (HRNet-Semantic-Segmentation's ImageNet model or an mmseg checkpoint) at the run's width`,
+  },
   build: (o) => buildHRNetSegmenter(name, { numClasses: o.numClasses, widthMultiplier: o.width, seed: o.seed * 2 + 1 }),
 });
 

@@ -5,6 +5,8 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
+import { formatStateDictReport, importStateDict } from '@gpl/core';
+import { readWeightFile, type WeightFile } from '@gpl/weights';
 import {
   augmentFor,
   checkSoftLabelManifest,
@@ -31,6 +33,8 @@ export interface SegInfo {
   readonly ignoreIndex: number;
   readonly augment: AugmentConfig;
   readonly auxWeight: number;
+  /** The encoder's pretrained weights (`--pretrained`), read once when the data opens. */
+  readonly pretrained?: WeightFile;
 }
 
 /** The GPL target y_t: teacher probabilities resized to the crop, or the one-hot ground truth (zeros on void pixels). */
@@ -69,12 +73,36 @@ export const segTask: TaskSpec<SegConfig, SegInfo, SegMetrics> = {
     return {
       train: trainDs as Dataset<Sample>,
       transform: trainTransform(augment, trainDs.ignoreIndex),
-      info: { val, classNames: trainDs.classNames, ignoreIndex: trainDs.ignoreIndex, augment, auxWeight: modelEntry(cfg.model).auxWeight },
+      info: {
+        val,
+        classNames: trainDs.classNames,
+        ignoreIndex: trainDs.ignoreIndex,
+        augment,
+        auxWeight: modelEntry(cfg.model).auxWeight,
+        ...(cfg.pretrained ? { pretrained: readWeightFile(cfg.pretrained) } : {}),
+      },
       notes,
     };
   },
 
-  buildModel: (cfg, info) => createSegModel(cfg.model, { numClasses: info.classNames.length, width: cfg.width, seed: cfg.seed }),
+  buildModel(cfg, info, log) {
+    const model = createSegModel(cfg.model, { numClasses: info.classNames.length, width: cfg.width, seed: cfg.seed });
+    if (!info.pretrained) return model;
+    const { encoder } = modelEntry(cfg.model);
+    try {
+      const report = importStateDict(model, info.pretrained, {
+        isEncoderWeight: encoder.isEncoderWeight,
+        toTorchName: encoder.toTorchName,
+        caller: "[seg] option 'pretrained'",
+        expectedSource: `${encoder.expected} (${cfg.width})`,
+      });
+      log?.(formatStateDictReport(report, 0));
+      return model;
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  },
 
   perceptualChannels: (info) => info.classNames.length,
 
