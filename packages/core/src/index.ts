@@ -71,4 +71,4 @@ export {
   type LoadBackboneWeightsOptions,
   type LoadEncoderWeightsOptions,
 } from './pytorch-weights';
-export { importStateDict, formatStateDictReport, STATE_DICT_PREFIXES, type StateDictImportOptions, type StateDictImportReport, type StateDictRow } from './state-dict-import';
+export { importStateDict, formatStateDictReport, withPretrainedEncoder, STATE_DICT_PREFIXES, type StateDictImportOptions, type StateDictImportReport, type StateDictRow } from './state-dict-import';

@@ -137,3 +137,19 @@ export function formatStateDictReport(r: StateDictImportReport, maxRows = Infini
     ...skipped,
   ].join('\n');
 }
+
+/**
+ * `model` with its encoder imported from `file` (when there is one) and the table written to
+ * `log`: what a task's `buildModel` does for `--pretrained`. A refused file disposes the model
+ * before the error goes on.
+ */
+export function withPretrainedEncoder(model: tfl.LayersModel, file: WeightFile | undefined, o: StateDictImportOptions, log?: (line: string) => void): tfl.LayersModel {
+  if (!file) return model;
+  try {
+    log?.(formatStateDictReport(importStateDict(model, file, o), 0));
+    return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}

@@ -6,7 +6,7 @@
  */
 import * as path from 'path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { formatStateDictReport, importStateDict } from '@gpl/core';
+import { withPretrainedEncoder } from '@gpl/core';
 import { isResNetLayer, toPyTorchName } from '@gpl/resnet';
 import { readWeightFile, type WeightFile } from '@gpl/weights';
 import { IMAGENET_MEAN, IMAGENET_STD, compose, normalize, recipeFor, warpSample, type Dataset, type Sample, type Transform } from '@gpl/data';
@@ -120,20 +120,17 @@ export const condInstTask: TaskSpec<CondInstConfig, CondInstInfo, CondInstMetric
 
   buildModel(cfg, info, log) {
     const model = buildCondInst({ numClasses: info.classNames.length, backbone: cfg.backbone, width: cfg.width, seed: cfg.seed });
-    if (!info.pretrained) return model;
-    try {
-      const report = importStateDict(model, info.pretrained, {
+    return withPretrainedEncoder(
+      model,
+      info.pretrained,
+      {
         isEncoderWeight: (key) => isResNetLayer(key.slice(0, key.lastIndexOf('/'))),
         toTorchName: toPyTorchName,
         caller: "[condinst] option 'pretrained'",
         expectedSource: `a torchvision-layout ${cfg.backbone} state dict at width ${cfg.width} (torchvision .pth, timm .safetensors, or an mmdet/mmseg checkpoint)`,
-      });
-      log?.(formatStateDictReport(report, 0));
-      return model;
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
+      },
+      log,
+    );
   },
 
   perceptualChannels: () => 1,

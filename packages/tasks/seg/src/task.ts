@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { formatStateDictReport, importStateDict } from '@gpl/core';
+import { withPretrainedEncoder } from '@gpl/core';
 import { readWeightFile, type WeightFile } from '@gpl/weights';
 import {
   augmentFor,
@@ -87,21 +87,13 @@ export const segTask: TaskSpec<SegConfig, SegInfo, SegMetrics> = {
 
   buildModel(cfg, info, log) {
     const model = createSegModel(cfg.model, { numClasses: info.classNames.length, width: cfg.width, seed: cfg.seed });
-    if (!info.pretrained) return model;
     const { encoder } = modelEntry(cfg.model);
-    try {
-      const report = importStateDict(model, info.pretrained, {
-        isEncoderWeight: encoder.isEncoderWeight,
-        toTorchName: encoder.toTorchName,
-        caller: "[seg] option 'pretrained'",
-        expectedSource: `${encoder.expected} (${cfg.width})`,
-      });
-      log?.(formatStateDictReport(report, 0));
-      return model;
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
+    return withPretrainedEncoder(
+      model,
+      info.pretrained,
+      { isEncoderWeight: encoder.isEncoderWeight, toTorchName: encoder.toTorchName, caller: "[seg] option 'pretrained'", expectedSource: `${encoder.expected} (${cfg.width})` },
+      log,
+    );
   },
 
   perceptualChannels: (info) => info.classNames.length,
