@@ -146,7 +146,9 @@ export function formatStateDictReport(r: StateDictImportReport, maxRows = Infini
 export function withPretrainedEncoder(model: tfl.LayersModel, file: WeightFile | undefined, o: StateDictImportOptions, log?: (line: string) => void): tfl.LayersModel {
   if (!file) return model;
   try {
-    log?.(formatStateDictReport(importStateDict(model, file, o), 0));
+    // The import runs whether or not there is a log to write its table to.
+    const report = importStateDict(model, file, o);
+    log?.(formatStateDictReport(report, 0));
     return model;
   } catch (e) {
     model.dispose();

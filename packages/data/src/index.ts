@@ -51,6 +51,9 @@ export { warpSample, warpBox, type Warp, type AxisMap, type PadValues } from './
 export {
   IMAGENET_MEAN,
   IMAGENET_STD,
+  inputNormalization,
+  formatInputNormalization,
+  type InputNormalization,
   randomScale,
   randomCrop,
   randomFlip,

@@ -6,6 +6,8 @@ import {
   evalTransform,
   IMAGENET_MEAN,
   IMAGENET_STD,
+  formatInputNormalization,
+  inputNormalization,
   normalize,
   padToMultiple,
   photometricDistortion,
@@ -227,5 +229,15 @@ describe('other transforms', () => {
     expect(() => randomScale({ ratioRange: [2, 1] })).toThrow(RangeError);
     expect(() => randomFlip({ prob: 2 })).toThrow(RangeError);
     expect(() => normalize({ mean: [1, 2, 3], std: [1, 0, 1] })).toThrow(RangeError);
+  });
+});
+
+describe('inputNormalization', () => {
+  it('names the ImageNet convention of the weight sources, and only for its exact values', () => {
+    const imagenet = inputNormalization(IMAGENET_MEAN, IMAGENET_STD);
+    expect(imagenet).toEqual({ channels: 'RGB', range: '0-255', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], convention: 'ImageNet (torchvision, timm, mmseg/mmdet pytorch-style)' });
+    expect(formatInputNormalization(imagenet)).toBe('input normalisation: RGB 0-255, mean [123.675, 116.28, 103.53], std [58.395, 57.12, 57.375] — ImageNet (torchvision, timm, mmseg/mmdet pytorch-style)');
+    // detectron2's caffe mean with unit std is not the convention of any file the readers accept.
+    expect(inputNormalization([103.53, 116.28, 123.675], [1, 1, 1]).convention).toBe('dataset-specific');
   });
 });

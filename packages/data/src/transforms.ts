@@ -15,6 +15,34 @@ export const IMAGENET_MEAN: readonly [number, number, number] = Object.freeze([1
 /** ImageNet std (RGB, 0..255): MMS `(58.395, 57.12, 57.375)`. */
 export const IMAGENET_STD: readonly [number, number, number] = Object.freeze([58.395, 57.12, 57.375]) as readonly [number, number, number];
 
+/** How a run's images are normalised, as recorded with its checkpoints and in its log. */
+export interface InputNormalization {
+  readonly channels: 'RGB';
+  /** The scale mean and std apply to. */
+  readonly range: '0-255';
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+  /** Which published weights expect these values. */
+  readonly convention: string;
+}
+
+/**
+ * The record of `(x − mean) / std` on RGB 0..255. ImageNet's values are the convention of every
+ * weight source `--pretrained` reads: torchvision and timm ResNets (0..1 values × 255) and mmseg /
+ * mmdet pytorch-style checkpoints. detectron2's MSRA caffe weights (BGR, std 1) come as .pkl, which
+ * the readers refuse.
+ */
+export function inputNormalization(mean: readonly number[], std: readonly number[]): InputNormalization {
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => M.abs(v - b[i]) < 1e-9);
+  const imagenet = same(mean, IMAGENET_MEAN) && same(std, IMAGENET_STD);
+  return { channels: 'RGB', range: '0-255', mean: [...mean], std: [...std], convention: imagenet ? 'ImageNet (torchvision, timm, mmseg/mmdet pytorch-style)' : 'dataset-specific' };
+}
+
+/** One log line for an `InputNormalization`. */
+export function formatInputNormalization(n: InputNormalization): string {
+  return `input normalisation: ${n.channels} ${n.range}, mean [${n.mean.join(', ')}], std [${n.std.join(', ')}] — ${n.convention}`;
+}
+
 const DEFAULT_IGNORE = 255;
 
 function checkPositiveInt(fn: string, name: string, v: number): void {

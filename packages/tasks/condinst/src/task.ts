@@ -9,7 +9,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { withPretrainedEncoder } from '@gpl/core';
 import { isResNetLayer, toPyTorchName } from '@gpl/resnet';
 import { readWeightFile, type WeightFile } from '@gpl/weights';
-import { IMAGENET_MEAN, IMAGENET_STD, compose, normalize, recipeFor, warpSample, type Dataset, type Sample, type Transform } from '@gpl/data';
+import { IMAGENET_MEAN, IMAGENET_STD, compose, formatInputNormalization, inputNormalization, normalize, recipeFor, warpSample, type Dataset, type Sample, type Transform } from '@gpl/data';
 import { CocoDataset, cocoDataset, instanceTestTransform, instanceTrainTransform, shortestEdgeSize, type InstanceRecipe } from '@gpl/coco';
 import { resolveCheckpointPath, restoreModel, train, type ResolvedCheckpoint, type TaskSpec, type TrainOptions, type TrainResult } from '@gpl/engine';
 import type { CondInstConfig } from './config';
@@ -108,7 +108,7 @@ export const condInstTask: TaskSpec<CondInstConfig, CondInstInfo, CondInstMetric
     const canvas: [number, number] = cfg.canvas.length === 2 ? [cfg.canvas[0], cfg.canvas[1]] : canvasFor(trainDs.images, recipe);
     const opened = await openTeacher(cfg, trainDs.classNames);
     const pretrained = cfg.pretrained ? readWeightFile(cfg.pretrained) : undefined;
-    const notes = [`training canvas ${canvas[0]}×${canvas[1]}; resize shortest edge ${recipe.minSizes.join('|')} (max ${recipe.maxSize}), test ${recipe.testMinSize}/${recipe.testMaxSize}`];
+    const notes = [formatInputNormalization(inputNormalization(IMAGENET_MEAN, IMAGENET_STD)), `training canvas ${canvas[0]}×${canvas[1]}; resize shortest edge ${recipe.minSizes.join('|')} (max ${recipe.maxSize}), test ${recipe.testMinSize}/${recipe.testMaxSize}`];
     if (cfg.percep !== 'none') notes.push(opened ? `GPL target: teacher masks from ${path.relative(process.cwd(), opened.dir) || opened.dir}` : 'GPL target: ground-truth masks at stride 4 (no teacher)');
     return {
       train: trainDs as Dataset<Sample>,
@@ -158,7 +158,14 @@ export const condInstTask: TaskSpec<CondInstConfig, CondInstInfo, CondInstMetric
   metricRow: (m) => ({ val_box_ap: m.box.stats[0], val_mask_ap: m.mask.stats[0], val_box_ap50: m.box.stats[1], val_mask_ap50: m.mask.stats[1] }),
   score: (m) => m.mask.stats[0],
   describe: (m) => `val box AP ${pct(m.box.stats[0])}, mask AP ${pct(m.mask.stats[0])} (${m.detections} detections on ${m.images} images)`,
-  checkpointState: (cfg, info) => ({ backbone: cfg.backbone, width: cfg.width, numClasses: info.classNames.length, classNames: info.classNames, canvas: info.canvas }),
+  checkpointState: (cfg, info) => ({
+    backbone: cfg.backbone,
+    width: cfg.width,
+    numClasses: info.classNames.length,
+    classNames: info.classNames,
+    canvas: info.canvas,
+    normalization: inputNormalization(IMAGENET_MEAN, IMAGENET_STD),
+  }),
   finalRecord: (m, info) => ({
     box: m.box.stats,
     mask: m.mask.stats,

@@ -36,6 +36,8 @@ export interface DepthConfig extends TrainCliConfig {
   readonly maxDepth: number;
   /** Evaluate on the first n validation images only (0 = all): quick checks. */
   readonly evalLimit: number;
+  /** ResNet-50 encoder weights from a PyTorch file (torchvision .pth, timm .safetensors, an mmseg/mmdet checkpoint); '' trains from scratch. */
+  readonly pretrained: string;
 }
 
 export const defaultDepthConfig: DepthConfig = Object.freeze({
@@ -52,6 +54,7 @@ export const defaultDepthConfig: DepthConfig = Object.freeze({
   gplInput: 'metric',
   maxDepth: 10,
   evalLimit: 0,
+  pretrained: '',
   batch: 4,
   // About 2 s per step on 2 shared cores (wasm): a few minutes for the default run.
   iters: 100,
@@ -96,6 +99,7 @@ export function validateDepthConfig(c: DepthConfig): DepthConfig {
   if (!GPL_INPUTS.includes(c.gplInput)) fail('gplInput', `one of ${GPL_INPUTS.join(', ')}`, c.gplInput);
   if (!(typeof c.maxDepth === 'number' && c.maxDepth >= 0 && Number.isFinite(c.maxDepth))) fail('maxDepth', 'a cap in metres ≥ 0 (0 = none)', c.maxDepth);
   if (!(Number.isInteger(c.evalLimit) && c.evalLimit >= 0)) fail('evalLimit', 'an integer ≥ 0 (0 = every validation image)', c.evalLimit);
+  if (typeof c.pretrained !== 'string') fail('pretrained', "a .pth/.safetensors file or ''", c.pretrained, TypeError);
   if (c.losses.includes('gpl') && c.percep === 'none') throw new RangeError("[depth] option 'losses' includes gpl but --percep is none; give a loss network (e.g. 1,1,1,1,1 or vgg16) or drop gpl.");
   validateLoopConfig(c, 'depth');
   return c;

@@ -32,6 +32,7 @@ function depthFlags<T>(y: Argv<T>) {
     .option('crop', { type: 'number', requiresArg: true, default: d.crop, describe: 'square training crop side, multiple of 32 (0 = the dataset recipe: 96 on nyudv2-mini)' })
     .option('max-depth', { type: 'number', requiresArg: true, default: d.maxDepth, describe: 'evaluation depth cap in metres (BTS 10; 0 = none, as VNL)' })
     .option('eval-limit', { type: 'number', requiresArg: true, default: d.evalLimit, describe: 'evaluate on the first n validation images only (0 = all)' })
+    .option('pretrained', { type: 'string', requiresArg: true, default: d.pretrained, describe: "ResNet-50 encoder weights: torchvision .pth, timm .safetensors or an mmseg/mmdet checkpoint ('' = from scratch)" })
     .option('verbose', verboseOption());
 }
 

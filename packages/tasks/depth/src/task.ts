@@ -6,7 +6,10 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { recipeFor, type Dataset, type DepthSample, type Sample } from '@gpl/data';
+import { withPretrainedEncoder } from '@gpl/core';
+import { formatInputNormalization, inputNormalization, recipeFor, type Dataset, type DepthSample, type Sample } from '@gpl/data';
+import { isResNetLayer, toPyTorchName } from '@gpl/resnet';
+import { readWeightFile, type WeightFile } from '@gpl/weights';
 import { train, type TaskSpec, type TrainOptions, type TrainResult } from '@gpl/engine';
 import { depthTrainTransform, recipeWithCrop, type CameraIntrinsics, type DepthRecipe } from '@gpl/nyudv2';
 import { DepthBins } from './bins';
@@ -27,6 +30,8 @@ export interface DepthInfo {
   readonly bins: DepthBins;
   /** The bins' soft-target matrix, one tensor for the whole run (freed by the task's `dispose`). */
   readonly softTargets: tf.Tensor2D;
+  /** The encoder's pretrained weights (`--pretrained`), read once when the data opens. */
+  readonly pretrained?: WeightFile;
 }
 
 /** The training recipe of a run: the dataset's (mini or paper), with the run's crop if given. */
@@ -61,17 +66,37 @@ export const depthTask: TaskSpec<DepthConfig, DepthInfo, DepthMetrics> = {
     const notes = [
       `data: ${trainDs.name} (${trainDs.length}) / ${val.name} (${val.length}); crops ${recipe.cropSize}² from windows ${recipe.windowSides.join(', ')}`,
       `camera: fx ${camera.fx.toFixed(2)} fy ${camera.fy.toFixed(2)} at ${camera.width}×${camera.height}${assumed ? ' (assumed: NYU camera scaled to the image size)' : ''}`,
+      formatInputNormalization(inputNormalization(recipe.mean, recipe.std)),
       `losses: ${cfg.losses.join(' + ')}${cfg.losses.includes('vnl') ? ` (VNL weight ${cfg.vnlWeight})` : ''}${cfg.losses.includes('gpl') ? ` (GPL λ ${cfg.percepLambda} on ${cfg.gplInput} depth)` : ''}`,
     ];
     return {
       train: trainDs as Dataset<Sample>,
       transform: depthTrainTransform(recipe),
-      info: { val, recipe, camera, bins, softTargets: tf.tensor2d(bins.softTargets(), [bins.count, bins.count]) },
+      info: {
+        val,
+        recipe,
+        camera,
+        bins,
+        softTargets: tf.tensor2d(bins.softTargets(), [bins.count, bins.count]),
+        ...(cfg.pretrained ? { pretrained: readWeightFile(cfg.pretrained) } : {}),
+      },
       notes,
     };
   },
 
-  buildModel: (cfg, info) => buildDepthModel({ bins: info.bins.count, width: cfg.width, outputStride: cfg.outputStride, seed: cfg.seed }),
+  buildModel: (cfg, info, log) =>
+    withPretrainedEncoder(
+      buildDepthModel({ bins: info.bins.count, width: cfg.width, outputStride: cfg.outputStride, seed: cfg.seed }),
+      info.pretrained,
+      {
+        // The encoder is @gpl/resnet's ResNet-50 (torchvision's 7×7 stem); the decoder's layers keep their initialisation.
+        isEncoderWeight: (key) => isResNetLayer(key.slice(0, key.lastIndexOf('/'))),
+        toTorchName: toPyTorchName,
+        caller: "[depth] option 'pretrained'",
+        expectedSource: `a torchvision-layout resnet50 state dict at width ${cfg.width} (torchvision .pth, timm .safetensors, or an mmseg/mmdet checkpoint)`,
+      },
+      log,
+    ),
 
   perceptualChannels: () => 1,
 
@@ -120,7 +145,14 @@ export const depthTask: TaskSpec<DepthConfig, DepthInfo, DepthMetrics> = {
   }),
   score: (m) => -m.pooled.absRel,
   describe: (m) => `val abs rel ${m.pooled.absRel.toFixed(4)} (per image ${m.perImage.absRel.toFixed(4)}), rms ${m.pooled.rms.toFixed(3)} m, δ1 ${(100 * m.pooled.d1).toFixed(1)}%`,
-  checkpointState: (cfg, info) => ({ model: 'resnet50-lateral', dataset: cfg.dataset, width: cfg.width, outputStride: cfg.outputStride, bins: info.bins.config }),
+  checkpointState: (cfg, info) => ({
+    model: 'resnet50-lateral',
+    dataset: cfg.dataset,
+    width: cfg.width,
+    outputStride: cfg.outputStride,
+    bins: info.bins.config,
+    normalization: inputNormalization(info.recipe.mean, info.recipe.std),
+  }),
   finalRecord: (m) => ({ pooled: m.pooled, perImage: m.perImage, images: m.images, pixels: m.pixels }),
   metricPlots: [
     { file: 'abs_rel.png', column: 'val_abs_rel', title: 'Validation abs rel (pooled)', yLabel: 'abs rel' },
