@@ -63,3 +63,25 @@ describe('perceptual option with torchvision weights', () => {
     expect(() => createPerceptualLoss(option, 3, 1)).toThrow(/^\[@gpl\/weights\] .*none\.pth: no such file/);
   });
 });
+
+describe("perceptual option 'percepReduction'", () => {
+  it("defaults to 'mean' (also when absent from an older config), reaches the loss network, and shows only when 'sum'", () => {
+    const absent: Partial<typeof PAPER_PERCEPTUAL> = { ...PAPER_PERCEPTUAL };
+    delete absent.percepReduction;
+    const mean = perceptualOption(absent as typeof PAPER_PERCEPTUAL, 'seg');
+    expect(mean?.reduction).toBe('mean');
+    expect(describePerceptual(mean)).toBe('1,1,1,1,1, λ 0.1');
+    const sum = perceptualOption({ ...PAPER_PERCEPTUAL, percepReduction: 'sum', percepEngine: 'tfjs' }, 'seg');
+    expect(describePerceptual(sum)).toBe('1,1,1,1,1, λ 0.1, sum');
+    const gpl = createPerceptualLoss(sum, 3, 1)!;
+    expect(gpl.config.reduction).toBe('sum');
+    gpl.dispose();
+  });
+
+  it('refuses another value in one line naming the option, received and expected', () => {
+    expect(() => perceptualOption({ ...PAPER_PERCEPTUAL, percepReduction: 'total' as never }, 'depth')).toThrow(
+      new RangeError("[depth] option 'percepReduction': expected 'mean' or 'sum' (Eq. 1 mean, Eq. 3 per-sample sum), received \"total\"."),
+    );
+  });
+});
+

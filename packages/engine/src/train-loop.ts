@@ -111,6 +111,11 @@ export interface TaskSpec<C extends LoopConfig, I, M> {
   finalRecord?(m: M, info: I): Record<string, unknown>;
   /** Metric plots written beside loss.png and lr.png. */
   readonly metricPlots?: readonly MetricPlot[];
+  /**
+   * The task's options added after runs were made, with the value an older run (whose config.json
+   * lacks them) used, so that `--resume` of such a run is not refused as a different one.
+   */
+  readonly addedOptions?: Readonly<Record<string, unknown>>;
   /** Frees what `openData` holds besides tensors the loop owns (e.g. a teacher network); called once the run ends. */
   dispose?(info: I): void;
 }
@@ -217,7 +222,7 @@ function stepSamples(loader: DataLoader<Sample>, batch: number, s: number): Prom
 export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>, cfg: C, options: TrainOptions = {}): Promise<TrainResult<M, I>> {
   const log = options.log ?? ((l: string) => console.log(l));
   const percep = perceptualOption(cfg, task.name);
-  const run = await openRunFolder(cfg as C & Record<string, unknown>, { task: task.name });
+  const run = await openRunFolder(cfg as C & Record<string, unknown>, { task: task.name, ...(task.addedOptions ? { absentMeans: task.addedOptions } : {}) });
   const csvFile = path.join(run.runDir, 'metrics.csv');
   let firstStepDone = false;
   let model: tfl.LayersModel | undefined;
