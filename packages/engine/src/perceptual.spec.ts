@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '@gpl/core';
-import { PAPER_PERCEPTUAL, createPerceptualLoss, describePerceptual, perceptualOption } from './perceptual';
+import { PAPER_PERCEPTUAL, createPerceptualLoss, describePerceptual, perceptualMinimumSize, perceptualOption } from './perceptual';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-percep-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -66,9 +66,8 @@ describe('perceptual option with torchvision weights', () => {
 
 describe("perceptual option 'percepReduction'", () => {
   it("defaults to 'mean' (also when absent from an older config), reaches the loss network, and shows only when 'sum'", () => {
-    const absent: Partial<typeof PAPER_PERCEPTUAL> = { ...PAPER_PERCEPTUAL };
-    delete absent.percepReduction;
-    const mean = perceptualOption(absent as typeof PAPER_PERCEPTUAL, 'seg');
+    const absent = Object.fromEntries(Object.entries(PAPER_PERCEPTUAL).filter(([k]) => k !== 'percepReduction'));
+    const mean = perceptualOption(absent as unknown as typeof PAPER_PERCEPTUAL, 'seg');
     expect(mean?.reduction).toBe('mean');
     expect(describePerceptual(mean)).toBe('1,1,1,1,1, λ 0.1');
     const sum = perceptualOption({ ...PAPER_PERCEPTUAL, percepReduction: 'sum', percepEngine: 'tfjs' }, 'seg');
@@ -76,6 +75,11 @@ describe("perceptual option 'percepReduction'", () => {
     const gpl = createPerceptualLoss(sum, 3, 1)!;
     expect(gpl.config.reduction).toBe('sum');
     gpl.dispose();
+  });
+
+  it('gives the loss network’s minimum input side without building it', () => {
+    expect(perceptualMinimumSize(perceptualOption(PAPER_PERCEPTUAL, 'seg')!)).toBe(16);
+    expect(perceptualMinimumSize(perceptualOption({ ...PAPER_PERCEPTUAL, percep: '1,1' }, 'seg')!)).toBe(2);
   });
 
   it('refuses another value in one line naming the option, received and expected', () => {

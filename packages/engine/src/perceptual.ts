@@ -5,7 +5,7 @@
  * channels (classes for segmentation, 1 for depth and instance masks).
  */
 import { readWeightFile } from '@gpl/weights';
-import { GenericPerceptualLoss, LOSS_REDUCTIONS, PRETRAINED_PRESETS, formatEngineReport, parseInitSpec, parseNetworkSpec, type InitScheme, type LossEngine, type LossLevels, type LossReduction } from '@gpl/loss';
+import { GenericPerceptualLoss, LOSS_REDUCTIONS, PRETRAINED_PRESETS, formatEngineReport, minimumInputSizeOf, parseInitSpec, parseNetworkSpec, type InitScheme, type LossEngine, type LossLevels, type LossReduction } from '@gpl/loss';
 
 export const PERCEP_LEVELS = ['final', 'all', 'weighted'] as const;
 export type PercepLevels = (typeof PERCEP_LEVELS)[number];
@@ -125,6 +125,14 @@ export function createPerceptualLoss(option: PerceptualOption, inChannels: numbe
     seed,
     ...(option.pretrained ? { pretrained: readWeightFile(option.pretrained).tensors } : {}),
   } as ConstructorParameters<typeof GenericPerceptualLoss>[0]);
+}
+
+/**
+ * The smallest input side (height and width) the option's loss network accepts, from its
+ * structure alone (no kernels are drawn): what a task checks a resized perceptual input against.
+ */
+export function perceptualMinimumSize(option: NonNullable<PerceptualOption>): number {
+  return minimumInputSizeOf({ inChannels: 1, ...(option.network as { preset: never } | { blocks: number[] }), kernelSize: option.kernelSize });
 }
 
 /** One line saying which engine runs a loss network and why (for the run's log). */

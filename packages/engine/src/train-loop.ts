@@ -141,7 +141,7 @@ export interface TrainOptions {
   /** Write plots (default true). */
   readonly plots?: boolean;
   /** Called after every step (tests watch `tf.memory()` here). */
-  readonly onStep?: (info: { step: number; loss: number; lr: number; terms: Readonly<Record<string, number>> }) => void;
+  readonly onStep?: (info: { step: number; loss: number; lr: number; terms: Readonly<Record<string, number>>; stats: Readonly<Record<string, number>> }) => void;
 }
 
 /** What a run returns. */
@@ -321,9 +321,9 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
         const seconds = (Date.now() - started) / 1000;
         stepSeconds += seconds;
         stepsRun++;
-        csv.step(step, { lr, loss: out.total, seconds, terms: out.terms });
+        csv.step(step, { lr, loss: out.total, seconds, terms: out.terms, stats: out.stats });
         progress.update(step, { loss: out.total.toFixed(4), lr: lr.toExponential(2) });
-        options.onStep?.({ step, loss: out.total, lr, terms: out.terms });
+        options.onStep?.({ step, loss: out.total, lr, terms: out.terms, stats: out.stats });
 
         const isEval = (cfg.evalEvery > 0 && step % cfg.evalEvery === 0) || step === cfg.iters;
         const isCkpt = isEval || (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0);
