@@ -13,7 +13,7 @@ import type { Argv } from 'yargs';
 import { BACKEND_PREFERENCES, formatBackendReport, initBackend, parseBackendPreference, type BackendPreference, type BackendReport } from '@gpl/core';
 import { isDataError } from '@gpl/data';
 import { EXIT_CODES, UsageError, exitCodeOf, formatError } from './errors';
-import { PERCEP_ENGINES, PERCEP_LEVELS, perceptualOption } from './perceptual';
+import { PERCEP_ENGINES, PERCEP_LEVELS, PERCEP_REDUCTIONS, perceptualOption } from './perceptual';
 import type { LoopConfig } from './train-loop';
 
 /** `weightDecay` → `weight-decay`. */
@@ -59,6 +59,7 @@ export function trainFlags<T>(y: Argv<T>, d: TrainCliConfig) {
     .option('percep-kernel', { type: 'number', requiresArg: true, default: d.percepKernel, describe: 'loss-network kernel size (1, 3, 5, 7)' })
     .option('percep-init', { type: 'string', requiresArg: true, default: d.percepInit, describe: 'loss-network init: he, xavier, normal:<σ>, uniform:<a>' })
     .option('percep-levels', { type: 'string', requiresArg: true, choices: PERCEP_LEVELS as unknown as string[], default: d.percepLevels, describe: 'final layer, all blocks, or 1/16…1 weights' })
+    .option('percep-reduction', { type: 'string', requiresArg: true, choices: PERCEP_REDUCTIONS as unknown as string[], default: d.percepReduction ?? 'mean', describe: "each level's squared difference: mean over the embedding (Eq. 1) or summed per sample (Eq. 3)" })
     .option('percep-pretrained', { type: 'string', requiresArg: true, default: d.percepPretrained ?? '', describe: "torchvision weights (.pth/.safetensors) for the loss network named by --percep (paper Table 1 'T'); '' = random" })
     .option('percep-engine', { type: 'string', requiresArg: true, choices: PERCEP_ENGINES as unknown as string[], default: d.percepEngine ?? 'auto', describe: 'what runs the loss network: onnxruntime-node when it loads (auto), or tfjs / onnxruntime' })
     .option('eval-every', { type: 'number', requiresArg: true, default: d.evalEvery, describe: 'validate every N steps (0: only at the end)' })

@@ -59,6 +59,12 @@ describe('run folder', () => {
     expect(configDifferences({ a: 1, b: [1, 2], out: 'x' }, { a: 1, b: [1, 3], out: 'y', c: true }, ['out'])).toEqual(['b ([1,2] there, [1,3] here)', 'c (undefined there, true here)']);
   });
 
+  it('reads an option absent from an older config.json as the value such runs used', () => {
+    const old = { lr: 0.01 };
+    expect(configDifferences(old, { lr: 0.01, percepReduction: 'mean', percepScale: 1 }, [], { percepReduction: 'mean', percepScale: 1 })).toEqual([]);
+    expect(configDifferences(old, { lr: 0.01, percepReduction: 'sum' }, [], { percepReduction: 'mean' })).toEqual(['percepReduction (undefined there, "sum" here)']);
+  });
+
   it('refuses an --out that is a file, naming it', async () => {
     const file = path.join(tmp, 'a-file');
     fs.writeFileSync(file, 'x');

@@ -11,15 +11,18 @@ export {
   type RunFolder,
 } from './run-folder';
 export { sgdStep, trainableVariables, type LossTerms, type SgdContext, type StepLoss } from './sgd-step';
+export { GradientNormProbe } from './gradient-probe';
 export { MetricsLog, emaSmooth, writeRunPlots, type MetricPlot, type MetricsRow } from './metrics-log';
 export {
   PAPER_PERCEPTUAL,
   PERCEP_ENGINES,
   PERCEP_KERNELS,
   PERCEP_LEVELS,
+  PERCEP_REDUCTIONS,
   createPerceptualLoss,
   describePerceptual,
   describePerceptualEngine,
+  perceptualMinimumSize,
   perceptualOption,
   type PercepLevels,
   type PerceptualFlags,

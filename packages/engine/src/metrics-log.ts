@@ -1,6 +1,7 @@
 /**
  * metrics.csv and the run's plots. Columns come from what the run logs: `step`, `lr`, `loss`,
- * then the loss-term names in the order the task first returned them, `seconds`, then the
+ * then the loss-term names and per-step statistics (`grad_*` gradient norms) in the order the
+ * task first returned them, `seconds`, then the
  * evaluation metrics' names (`val_*`). The file is rewritten whole at each checkpoint (atomically),
  * so a resumed run's CSV holds every step once.
  */
@@ -46,9 +47,9 @@ export class MetricsLog {
     this.rows.push(row);
   }
 
-  /** Logs a training step. */
-  step(step: number, values: { lr: number; loss: number; seconds: number; terms: Readonly<Record<string, number>> }): void {
-    this.addRow({ step, lr: values.lr, loss: values.loss, ...values.terms, seconds: values.seconds });
+  /** Logs a training step: its loss terms, then its statistics (`stats`, e.g. `grad_*` gradient norms). */
+  step(step: number, values: { lr: number; loss: number; seconds: number; terms: Readonly<Record<string, number>>; stats?: Readonly<Record<string, number>> }): void {
+    this.addRow({ step, lr: values.lr, loss: values.loss, ...values.terms, ...values.stats, seconds: values.seconds });
   }
 
   /** Adds evaluation metrics (keys `val_*`) to the row of `step`. */

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '@gpl/core';
-import { PAPER_PERCEPTUAL, createPerceptualLoss, describePerceptual, perceptualOption } from './perceptual';
+import { PAPER_PERCEPTUAL, createPerceptualLoss, describePerceptual, perceptualMinimumSize, perceptualOption } from './perceptual';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-percep-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -63,3 +63,29 @@ describe('perceptual option with torchvision weights', () => {
     expect(() => createPerceptualLoss(option, 3, 1)).toThrow(/^\[@gpl\/weights\] .*none\.pth: no such file/);
   });
 });
+
+describe("perceptual option 'percepReduction'", () => {
+  it("defaults to 'mean' (also when absent from an older config), reaches the loss network, and shows only when 'sum'", () => {
+    const absent = Object.fromEntries(Object.entries(PAPER_PERCEPTUAL).filter(([k]) => k !== 'percepReduction'));
+    const mean = perceptualOption(absent as unknown as typeof PAPER_PERCEPTUAL, 'seg');
+    expect(mean?.reduction).toBe('mean');
+    expect(describePerceptual(mean)).toBe('1,1,1,1,1, λ 0.1');
+    const sum = perceptualOption({ ...PAPER_PERCEPTUAL, percepReduction: 'sum', percepEngine: 'tfjs' }, 'seg');
+    expect(describePerceptual(sum)).toBe('1,1,1,1,1, λ 0.1, sum');
+    const gpl = createPerceptualLoss(sum, 3, 1)!;
+    expect(gpl.config.reduction).toBe('sum');
+    gpl.dispose();
+  });
+
+  it('gives the loss network’s minimum input side without building it', () => {
+    expect(perceptualMinimumSize(perceptualOption(PAPER_PERCEPTUAL, 'seg')!)).toBe(16);
+    expect(perceptualMinimumSize(perceptualOption({ ...PAPER_PERCEPTUAL, percep: '1,1' }, 'seg')!)).toBe(2);
+  });
+
+  it('refuses another value in one line naming the option, received and expected', () => {
+    expect(() => perceptualOption({ ...PAPER_PERCEPTUAL, percepReduction: 'total' as never }, 'depth')).toThrow(
+      new RangeError("[depth] option 'percepReduction': expected 'mean' or 'sum' (Eq. 1 mean, Eq. 3 per-sample sum), received \"total\"."),
+    );
+  });
+});
+

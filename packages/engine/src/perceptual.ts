@@ -5,12 +5,13 @@
  * channels (classes for segmentation, 1 for depth and instance masks).
  */
 import { readWeightFile } from '@gpl/weights';
-import { GenericPerceptualLoss, PRETRAINED_PRESETS, formatEngineReport, parseInitSpec, parseNetworkSpec, type InitScheme, type LossEngine, type LossLevels } from '@gpl/loss';
+import { GenericPerceptualLoss, LOSS_REDUCTIONS, PRETRAINED_PRESETS, formatEngineReport, minimumInputSizeOf, parseInitSpec, parseNetworkSpec, type InitScheme, type LossEngine, type LossLevels, type LossReduction } from '@gpl/loss';
 
 export const PERCEP_LEVELS = ['final', 'all', 'weighted'] as const;
 export type PercepLevels = (typeof PERCEP_LEVELS)[number];
 export const PERCEP_KERNELS: readonly number[] = Object.freeze([1, 3, 5, 7]);
 export const PERCEP_ENGINES: readonly LossEngine[] = Object.freeze(['auto', 'tfjs', 'onnxruntime'] as LossEngine[]);
+export const PERCEP_REDUCTIONS: readonly LossReduction[] = LOSS_REDUCTIONS;
 
 /** The flat form in configs and flags (`--percep`, `--percep-lambda`, …). */
 export interface PerceptualFlags {
@@ -24,6 +25,11 @@ export interface PerceptualFlags {
   readonly percepInit: string;
   /** Final layer, every block equally, or the paper's 1/16…1 weights. */
   readonly percepLevels: PercepLevels;
+  /**
+   * Each level's reduction: 'mean' over the embedding (Eq. 1, the default) or 'sum' over each
+   * sample's C·H·W, batch-averaged (Eq. 3). Absent (a config.json written before the option): 'mean'.
+   */
+  readonly percepReduction?: LossReduction;
   /** What runs the loss network: onnxruntime when it loads ('auto'), or one of them by name. Not part of a run's identity. */
   readonly percepEngine?: LossEngine;
   /**
@@ -45,6 +51,7 @@ export const PAPER_PERCEPTUAL: Required<PerceptualFlags> = Object.freeze({
   percepKernel: 3,
   percepInit: 'he',
   percepLevels: 'final',
+  percepReduction: 'mean',
   percepEngine: 'auto',
   percepPretrained: '',
 });
@@ -56,6 +63,7 @@ export type PerceptualOption = {
   readonly kernelSize: number;
   readonly init: InitScheme;
   readonly levels: LossLevels;
+  readonly reduction: LossReduction;
   readonly engine: LossEngine;
   /** torchvision weights file, when the network is pretrained. */
   readonly pretrained?: string;
@@ -73,6 +81,9 @@ export function perceptualOption(f: PerceptualFlags, task: string): PerceptualOp
   if (!lambdaOk) fail('percepLambda', `expected a finite number ≥ 0, received ${String(f.percepLambda)}.`);
   if (!PERCEP_KERNELS.includes(f.percepKernel)) fail('percepKernel', `expected one of ${PERCEP_KERNELS.join(', ')}, received ${JSON.stringify(f.percepKernel)}.`);
   if (f.percepEngine !== undefined && !PERCEP_ENGINES.includes(f.percepEngine)) fail('percepEngine', `expected one of ${PERCEP_ENGINES.join(', ')}, received ${JSON.stringify(f.percepEngine)}.`);
+  if (f.percepReduction !== undefined && !PERCEP_REDUCTIONS.includes(f.percepReduction)) {
+    fail('percepReduction', `expected ${PERCEP_REDUCTIONS.map((r) => `'${r}'`).join(' or ')} (Eq. 1 mean, Eq. 3 per-sample sum), received ${JSON.stringify(f.percepReduction)}.`);
+  }
   if (!(PERCEP_LEVELS as readonly string[]).includes(f.percepLevels)) fail('percepLevels', `expected one of ${PERCEP_LEVELS.join(', ')}, received ${JSON.stringify(f.percepLevels)}.`);
   const strip = (e: unknown) => (e as Error).message.replace(/^\[@gpl\/loss\] \w+: /, '');
   let init: InitScheme;
@@ -97,7 +108,7 @@ export function perceptualOption(f: PerceptualFlags, task: string): PerceptualOp
     }
     if (f.percepKernel !== 3) fail('percepKernel', `a pretrained network keeps torchvision's kernels; expected 3, received ${f.percepKernel}.`);
   }
-  return { network, lambda: f.percepLambda, kernelSize: f.percepKernel, init, levels: f.percepLevels, engine: f.percepEngine ?? 'auto', ...(pretrained ? { pretrained } : {}) };
+  return { network, lambda: f.percepLambda, kernelSize: f.percepKernel, init, levels: f.percepLevels, reduction: f.percepReduction ?? 'mean', engine: f.percepEngine ?? 'auto', ...(pretrained ? { pretrained } : {}) };
 }
 
 /** Builds the frozen loss network of an option for inputs of `inChannels`; undefined for none. */
@@ -109,10 +120,19 @@ export function createPerceptualLoss(option: PerceptualOption, inChannels: numbe
     kernelSize: option.kernelSize,
     init: option.init,
     levels: option.levels,
+    reduction: option.reduction,
     engine: option.engine,
     seed,
     ...(option.pretrained ? { pretrained: readWeightFile(option.pretrained).tensors } : {}),
   } as ConstructorParameters<typeof GenericPerceptualLoss>[0]);
+}
+
+/**
+ * The smallest input side (height and width) the option's loss network accepts, from its
+ * structure alone (no kernels are drawn): what a task checks a resized perceptual input against.
+ */
+export function perceptualMinimumSize(option: NonNullable<PerceptualOption>): number {
+  return minimumInputSizeOf({ inChannels: 1, ...(option.network as { preset: never } | { blocks: number[] }), kernelSize: option.kernelSize });
 }
 
 /** One line saying which engine runs a loss network and why (for the run's log). */
@@ -120,9 +140,9 @@ export function describePerceptualEngine(gpl: GenericPerceptualLoss): string {
   return formatEngineReport(gpl.engineReport());
 }
 
-/** 'vgg16, λ 0.1' or 'none', for logs and tables. */
+/** 'vgg16, λ 0.1' (', sum' added under reduction 'sum') or 'none', for logs and tables. */
 export function describePerceptual(option: PerceptualOption): string {
   if (!option) return 'none';
   const net = 'preset' in option.network ? option.network.preset : option.network.blocks.join(',');
-  return `${net}${option.pretrained ? ' (torchvision weights)' : ''}, λ ${option.lambda}`;
+  return `${net}${option.pretrained ? ' (torchvision weights)' : ''}, λ ${option.lambda}${option.reduction === 'sum' ? ', sum' : ''}`;
 }

@@ -87,13 +87,21 @@ export function resolveCheckpointPath(userPath: string, o: { prefer?: 'latest' |
   return { dir, state, ...(runDir ? { runDir } : {}), ...(config ? { config } : {}) };
 }
 
-/** Fields of two configs that differ (ignoring `ignore`), as `key (a there, b here)`. */
-export function configDifferences(saved: Record<string, unknown>, current: Record<string, unknown>, ignore: readonly string[]): string[] {
+/**
+ * Fields of two configs that differ (ignoring `ignore`), as `key (a there, b here)`.
+ * @param absentMeans options added after older runs were made, with the value such a run used:
+ *   absent from the saved config.json, the field reads as this value.
+ */
+export function configDifferences(saved: Record<string, unknown>, current: Record<string, unknown>, ignore: readonly string[], absentMeans: Readonly<Record<string, unknown>> = {}): string[] {
   const keys = [...new Set([...Object.keys(saved), ...Object.keys(current)])].filter((k) => !ignore.includes(k));
+  const savedValue = (k: string) => (saved[k] === undefined && k in absentMeans ? absentMeans[k] : saved[k]);
   // An option added after a run was made is absent from its config.json; empty here, it is the same run.
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b) || ((a === undefined || a === '') && (b === undefined || b === ''));
-  return keys.filter((k) => !same(saved[k], current[k])).map((k) => `${k} (${JSON.stringify(saved[k])} there, ${JSON.stringify(current[k])} here)`);
+  return keys.filter((k) => !same(savedValue(k), current[k])).map((k) => `${k} (${JSON.stringify(saved[k])} there, ${JSON.stringify(current[k])} here)`);
 }
+
+/** Loop options added after runs were made, with the value an older config.json (without them) ran with. */
+export const ADDED_LOOP_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({ percepReduction: 'mean' });
 
 /** Config fields that do not change what a run computes: they may differ on resume. */
 export const RUN_NEUTRAL_FIELDS: readonly string[] = Object.freeze(['resume', 'backend', 'out', 'verbose', 'percepEngine']);
@@ -138,7 +146,7 @@ export function resumeCandidates(checkpoints: string): string[] {
  */
 export async function openRunFolder(
   cfg: { readonly out: string; readonly resume: boolean } & Record<string, unknown>,
-  o: { task: string; ignore?: readonly string[] },
+  o: { task: string; ignore?: readonly string[]; absentMeans?: Readonly<Record<string, unknown>> },
 ): Promise<RunFolder> {
   const runDir = path.resolve(cfg.out);
   const checkpoints = path.join(runDir, 'checkpoints');
@@ -154,7 +162,7 @@ export async function openRunFolder(
       );
     }
     if (fs.existsSync(configFile)) {
-      const diff = configDifferences(readJsonObject(configFile, 'run configuration'), cfg, o.ignore ?? RUN_NEUTRAL_FIELDS);
+      const diff = configDifferences(readJsonObject(configFile, 'run configuration'), cfg, o.ignore ?? RUN_NEUTRAL_FIELDS, { ...ADDED_LOOP_OPTIONS, ...o.absentMeans });
       if (diff.length) {
         throw new RangeError(`[${o.task}] --resume: ${configFile} differs from this command in ${diff.join(', ')}. Resume with the same options, or start a new --out.`);
       }

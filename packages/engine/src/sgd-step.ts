@@ -6,17 +6,22 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import type { GradientNormProbe } from './gradient-probe';
 
 /** A task's loss for one step: the total and its named terms (`loss_ce`, `loss_gpl`, …). */
 export interface LossTerms {
   readonly total: tf.Scalar;
   readonly terms: Readonly<Record<string, tf.Scalar>>;
+  /** Gradient norms the loss tapped (`grad_*`), read after the backward pass into `StepLoss.stats`. */
+  readonly gradientNorms?: GradientNormProbe;
 }
 
 /** The loss of a step as host numbers. */
 export interface StepLoss {
   readonly total: number;
   readonly terms: Readonly<Record<string, number>>;
+  /** Per-step statistics besides the loss terms (the tapped gradient norms); empty without taps. */
+  readonly stats: Readonly<Record<string, number>>;
 }
 
 export interface SgdContext {
@@ -38,15 +43,18 @@ export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
  */
 export function sgdStep(ctx: SgdContext, loss: () => LossTerms, forceNaN = false): StepLoss {
   const terms: Record<string, number> = {};
+  let probe: GradientNormProbe | undefined;
   const { value, grads } = tf.variableGrads(() => {
     const l = loss();
+    probe = l.gradientNorms;
     // Read the named terms inside the tape's scope (they are freed when it closes).
     for (const [k, v] of Object.entries(l.terms)) terms[k] = v.dataSync()[0];
     return l.total;
   }, ctx.vars as tf.Variable[]);
   try {
     const total = forceNaN ? NaN : value.dataSync()[0];
-    if (!Number.isFinite(total)) return { total, terms };
+    const stats = probe ? probe.read() : {};
+    if (!Number.isFinite(total)) return { total, terms, stats };
     const decayed = tf.tidy(() => {
       const out: tf.NamedTensorMap = {};
       if (ctx.weightDecay > 0) for (const v of ctx.vars) if (/kernel/.test(v.name)) out[v.name] = tf.add(grads[v.name], tf.mul(v, ctx.weightDecay));
@@ -54,8 +62,9 @@ export function sgdStep(ctx: SgdContext, loss: () => LossTerms, forceNaN = false
     });
     ctx.optimizer.applyGradients(ctx.vars.map((v) => ({ name: v.name, tensor: decayed[v.name] ?? grads[v.name] })));
     tf.dispose(decayed);
-    return { total, terms };
+    return { total, terms, stats };
   } finally {
+    probe?.dispose();
     tf.dispose(value);
     tf.dispose(grads);
   }

@@ -111,6 +111,11 @@ export interface TaskSpec<C extends LoopConfig, I, M> {
   finalRecord?(m: M, info: I): Record<string, unknown>;
   /** Metric plots written beside loss.png and lr.png. */
   readonly metricPlots?: readonly MetricPlot[];
+  /**
+   * The task's options added after runs were made, with the value an older run (whose config.json
+   * lacks them) used, so that `--resume` of such a run is not refused as a different one.
+   */
+  readonly addedOptions?: Readonly<Record<string, unknown>>;
   /** Frees what `openData` holds besides tensors the loop owns (e.g. a teacher network); called once the run ends. */
   dispose?(info: I): void;
 }
@@ -136,7 +141,7 @@ export interface TrainOptions {
   /** Write plots (default true). */
   readonly plots?: boolean;
   /** Called after every step (tests watch `tf.memory()` here). */
-  readonly onStep?: (info: { step: number; loss: number; lr: number; terms: Readonly<Record<string, number>> }) => void;
+  readonly onStep?: (info: { step: number; loss: number; lr: number; terms: Readonly<Record<string, number>>; stats: Readonly<Record<string, number>> }) => void;
 }
 
 /** What a run returns. */
@@ -217,7 +222,7 @@ function stepSamples(loader: DataLoader<Sample>, batch: number, s: number): Prom
 export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>, cfg: C, options: TrainOptions = {}): Promise<TrainResult<M, I>> {
   const log = options.log ?? ((l: string) => console.log(l));
   const percep = perceptualOption(cfg, task.name);
-  const run = await openRunFolder(cfg as C & Record<string, unknown>, { task: task.name });
+  const run = await openRunFolder(cfg as C & Record<string, unknown>, { task: task.name, ...(task.addedOptions ? { absentMeans: task.addedOptions } : {}) });
   const csvFile = path.join(run.runDir, 'metrics.csv');
   let firstStepDone = false;
   let model: tfl.LayersModel | undefined;
@@ -316,9 +321,9 @@ export async function train<C extends LoopConfig, I, M>(task: TaskSpec<C, I, M>,
         const seconds = (Date.now() - started) / 1000;
         stepSeconds += seconds;
         stepsRun++;
-        csv.step(step, { lr, loss: out.total, seconds, terms: out.terms });
+        csv.step(step, { lr, loss: out.total, seconds, terms: out.terms, stats: out.stats });
         progress.update(step, { loss: out.total.toFixed(4), lr: lr.toExponential(2) });
-        options.onStep?.({ step, loss: out.total, lr, terms: out.terms });
+        options.onStep?.({ step, loss: out.total, lr, terms: out.terms, stats: out.stats });
 
         const isEval = (cfg.evalEvery > 0 && step % cfg.evalEvery === 0) || step === cfg.iters;
         const isCkpt = isEval || (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0);

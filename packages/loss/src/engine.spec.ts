@@ -131,6 +131,14 @@ describeOrt('onnxruntime engine = tfjs engine', () => {
     expectEnginesAgree(config as Config, shape as [number, number, number, number], mask as 'none' | 'pixel' | 'channel');
   });
 
+  it.each([
+    ["reduction 'sum', [1,1], final layer", { inChannels: 3, blocks: [1, 1] as number[], channels: [6, 8], reduction: 'sum' as const }, [2, 12, 10, 3], 'none'],
+    ["reduction 'sum', [1,1,1], weighted levels, pixel mask", { inChannels: 2, blocks: [1, 1, 1] as number[], channels: [4, 6, 8], levels: 'weighted' as const, reduction: 'sum' as const }, [2, 16, 16, 2], 'pixel'],
+    ["reduction 'sum', [2,1] kernel 5, all levels, channel mask, odd size", { inChannels: 2, blocks: [2, 1] as number[], channels: [4, 6], kernelSize: 5, levels: 'all' as const, reduction: 'sum' as const }, [1, 13, 11, 2], 'channel'],
+  ])('%s', (_name, config, shape, mask) => {
+    expectEnginesAgree(config as Config, shape as [number, number, number, number], mask as 'none' | 'pixel' | 'channel');
+  });
+
   it('supplied weights with biases', () => {
     const weights = [
       { kernel: tf.mul(seededTensor([3, 3, 3, 6], 11), 0.3), bias: tf.mul(seededTensor([6], 12), 0.1) },

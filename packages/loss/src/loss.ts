@@ -1,7 +1,9 @@
 /**
  * The generic perceptual loss (Liu et al., CVPR 2021, Eq. 1–2): a frozen, randomly initialised
  * network f embeds a prediction and its target, and the loss is the mean squared difference of
- * the embeddings, 1/(C·H·W) per sample, averaged over the batch.
+ * the embeddings, 1/(C·H·W) per sample, averaged over the batch (`reduction: 'mean'`), or, as in
+ * the paper's Eq. 3, the squared difference summed over each sample's embedding and averaged over
+ * the batch (`reduction: 'sum'`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { formatInitScheme, parseInitSpec, type InitScheme } from './init';
@@ -14,7 +16,10 @@ import {
   familySpec,
   inferShapes,
   minimumInputSize,
+  reductionFactor,
   vggSpec,
+  LOSS_REDUCTIONS,
+  type LossReduction,
   type Family,
   type NetworkSpec,
   type Preset,
@@ -42,6 +47,12 @@ export interface GenericPerceptualLossConfig {
   /** Seed of the kernels: the same seed gives bitwise identical weights on every backend. */
   readonly seed: number;
   readonly levels: LossLevels;
+  /**
+   * 'mean' (default, Eq. 1) or 'sum' (Eq. 3): applied to each level before the level weights, so
+   * with 'sum' a level counts C_l·H_l·W_l times more than with 'mean'. Masks keep their meaning
+   * (masked pixels are zero in both inputs; the normaliser does not change with the mask).
+   */
+  readonly reduction: LossReduction;
   /** Explicit kernels (HWIO) and optional biases for every convolution of the VGG structure, in order. */
   readonly weights?: readonly SuppliedConvWeights[];
   /**
@@ -74,6 +85,7 @@ export const defaultGenericPerceptualLossConfig: Omit<GenericPerceptualLossConfi
   init: { kind: 'he' } as InitScheme,
   seed: 0,
   levels: 'final',
+  reduction: 'mean',
   engine: 'auto',
 });
 
@@ -175,6 +187,17 @@ function importKernels(spec: NetworkSpec, weights: readonly SuppliedConvWeights[
   });
 }
 
+/**
+ * The smallest input side of the network a config describes (its poolings' need), without
+ * drawing its kernels. A pretrained preset has the structure of the random one (the 1×1 RGB
+ * adapter in front does not change sizes), so `pretrained`, `weights` and `layersModel` are not
+ * needed here; pass the preset or `blocks` and `kernelSize`.
+ */
+export function minimumInputSizeOf(config: Pick<GenericPerceptualLossConfig, 'inChannels'> & Partial<Pick<GenericPerceptualLossConfig, 'preset' | 'blocks' | 'channels' | 'kernelSize'>>): number {
+  const { spec } = resolveSpec({ ...defaultGenericPerceptualLossConfig, ...config, weights: undefined, pretrained: undefined, layersModel: undefined } as GenericPerceptualLossConfig);
+  return minimumInputSize(spec);
+}
+
 function levelWeights(levels: LossLevels, taps: number): number[] {
   if (levels === 'final') return Array.from({ length: taps }, (_, i) => (i === taps - 1 ? 1 : 0));
   if (levels === 'all') return Array.from({ length: taps }, () => 1);
@@ -209,6 +232,9 @@ export class GenericPerceptualLoss {
     const init = typeof config.init === 'string' ? parseInitSpec(config.init) : config.init;
     this.config = { ...defaultGenericPerceptualLossConfig, ...config, ...(init ? { init } : {}) };
     if (!Number.isInteger(this.config.seed)) fail(`'seed' must be an integer, received ${JSON.stringify(this.config.seed)}.`);
+    if (!LOSS_REDUCTIONS.includes(this.config.reduction)) {
+      fail(`'reduction' must be 'mean' (Eq. 1) or 'sum' (Eq. 3), received ${JSON.stringify(this.config.reduction)}.`);
+    }
     const { spec, supplied } = resolveSpec(this.config);
     this.weightsPerTap = levelWeights(this.config.levels, spec.taps.length);
     this.network = new FrozenNetwork(spec, supplied ?? initialiseWeights(spec, this.config.init, this.config.seed));
@@ -226,7 +252,8 @@ export class GenericPerceptualLoss {
   }
 
   /**
-   * ℓ = Σ_levels w_l · mean((f_l(pred·mask) − f_l(target·mask))²), a scalar.
+   * ℓ = Σ_levels w_l · mean((f_l(pred·mask) − f_l(target·mask))²), a scalar; with `reduction:
+   * 'sum'` each level's mean is multiplied by its C_l·H_l·W_l (a per-sample sum, batch-averaged).
    * Differentiable with respect to `pred` only; the target's embedding is computed without a tape.
    * @param pred [N, H, W, inChannels] float32, e.g. softmax probabilities or a depth map.
    * @param target same shape: soft labels, one-hot labels or the ground-truth depth.
@@ -242,6 +269,7 @@ export class GenericPerceptualLoss {
     const net = this.network;
     const taps = net.spec.taps;
     const weights = this.weightsPerTap;
+    const reduction = this.config.reduction;
     const used = taps.map((t, l) => ({ t, w: weights[l] })).filter((x) => x.w > 0);
     const keep = used.map((u) => u.t);
     const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -253,7 +281,8 @@ export class GenericPerceptualLoss {
       const targetEmb = net.forward(y, keep, false);
       const outputs = net.forward(x, keep, true);
       const diffs = used.map((u) => tf.sub(outputs.get(u.t)!, targetEmb.get(u.t)!) as tf.Tensor4D);
-      const value = used.reduce<tf.Scalar>((acc, u, l) => tf.add(acc, tf.mul(tf.mean(tf.square(diffs[l])), u.w)), tf.scalar(0));
+      const coefficients = diffs.map((d, l) => used[l].w * reductionFactor(reduction, d.shape));
+      const value = used.reduce<tf.Scalar>((acc, _, l) => tf.add(acc, tf.mul(tf.mean(tf.square(diffs[l])), coefficients[l])), tf.scalar(0));
       const shapes = inferShapes(net.spec, pred.shape[1], pred.shape[2]).map((s) => [pred.shape[0], ...s!]);
       save([...net.savedFor(outputs), ...diffs, ...(mask ? [mask] : [])]);
       return {
@@ -263,8 +292,8 @@ export class GenericPerceptualLoss {
           const seeds = new Map<number, tf.Tensor4D>();
           used.forEach((u, l) => {
             const diff = saved[nSaved + l];
-            // d/dx mean(x²) = 2x / numel, times the level weight and the upstream gradient.
-            seeds.set(u.t, tf.mul(diff, tf.mul(dy, (2 * u.w) / diff.size)) as tf.Tensor4D);
+            // d/dx mean(x²) = 2x / numel, times the level's coefficient and the upstream gradient.
+            seeds.set(u.t, tf.mul(diff, tf.mul(dy, (2 * coefficients[l]) / diff.size)) as tf.Tensor4D);
           });
           const dx = net.backward(seeds, saved.slice(0, nSaved), shapes);
           tf.dispose([...seeds.values()]);
@@ -416,7 +445,7 @@ function chooseEngine(config: GenericPerceptualLossConfig, network: FrozenNetwor
     if (requested === 'onnxruntime') fail(`engine 'onnxruntime': ${loaded.reason}; install it, or use engine 'auto' to fall back to TensorFlow.js.`, Error as typeof RangeError);
     return { report: { engine: 'tfjs', requested, threads: null, version: null, skipped: [{ engine: 'onnxruntime', reason: loaded.reason }] }, runner: null };
   }
-  const runner = new OnnxLossRunner(loaded.runtime, network.spec, network.weights, tapWeights, threads);
+  const runner = new OnnxLossRunner(loaded.runtime, network.spec, network.weights, tapWeights, threads, config.reduction);
   const reason = requested === 'auto' ? 'onnxruntime loaded (auto prefers it)' : "not requested (engine: 'onnxruntime')";
   return { report: { engine: 'onnxruntime', requested, threads, version: loaded.runtime.version, skipped: [{ engine: 'tfjs', reason }] }, runner };
 }

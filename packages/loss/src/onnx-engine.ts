@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
 import { encodeOnnxModel, type ProtobufLike } from './onnx-proto';
 import { LOSS_GRAPH_IO, buildLossGraph, type OnnxConvWeights } from './onnx-graph';
-import type { NetworkSpec } from './spec';
+import type { LossReduction, NetworkSpec } from './spec';
 import type { ConvWeights } from './network';
 
 /** Which engine runs the loss: 'auto' takes onnxruntime when it loads, TensorFlow.js otherwise. */
@@ -137,6 +137,7 @@ export class OnnxLossRunner {
     private readonly tfWeights: readonly (ConvWeights | null)[],
     private readonly tapWeights: readonly number[],
     readonly threads: number,
+    private readonly reduction: LossReduction = 'mean',
   ) {}
 
   /**
@@ -189,7 +190,7 @@ export class OnnxLossRunner {
   private createSession(shape: [number, number, number, number], maskChannels: number | null, withGradient: boolean): OrtBindingSession {
     // Stride-1 input gradients as Conv with flipped kernels: onnxruntime's Conv (NCHWc, fused)
     // ran up to 2× faster than its ConvTranspose on [1,1,1,1,1] at 2×64×64 (measured here).
-    const model = buildLossGraph(this.spec, this.onnxWeights(), { shape, maskChannels, tapWeights: this.tapWeights, withGradient, flippedConv: true });
+    const model = buildLossGraph(this.spec, this.onnxWeights(), { shape, maskChannels, tapWeights: this.tapWeights, reduction: this.reduction, withGradient, flippedConv: true });
     const bytes = encodeOnnxModel(this.runtime.protobuf, model);
     const session = new this.runtime.InferenceSession();
     session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, {

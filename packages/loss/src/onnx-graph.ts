@@ -11,7 +11,7 @@
  * the graph and NHWC at its edges, so the graph's inputs and outputs are tfjs's own layout.
  */
 import { OnnxAttributeType, OnnxDataType, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-proto';
-import { inferShapes, resolvePadding, type Activation, type ConvNode, type NetworkSpec } from './spec';
+import { inferShapes, reductionFactor, resolvePadding, type Activation, type ConvNode, type LossReduction, type NetworkSpec } from './spec';
 import { inputsOf } from './network';
 
 /** A conv node's kernel as ONNX wants it: OIHW float32 ([C, 1, k, k] for depthwise), bias or null. */
@@ -27,6 +27,8 @@ export interface LossGraphOptions {
   readonly maskChannels: number | null;
   /** Loss weight per tap of `spec.taps`; taps with weight 0 are not computed. */
   readonly tapWeights: readonly number[];
+  /** Each level's reduction: 'mean' over its elements (default) or 'sum' per sample, batch-averaged. */
+  readonly reduction?: LossReduction;
   /** Whether the graph also outputs d loss / d pred (`grad`). */
   readonly withGradient: boolean;
   /** Stride-1 input gradients as Conv with in/out-swapped, flipped kernels (true) or ConvTranspose (false, default). */
@@ -96,7 +98,8 @@ function ancestors(spec: NetworkSpec, roots: readonly number[]): Set<number> {
 
 /**
  * The loss graph: inputs `pred`, `target` [N, H, W, C] (and `mask` [N, H, W, 1|C]), outputs `loss`
- * (a scalar, Σ_l w_l·mean((f_l(pred·mask) − f_l(target·mask))²)) and, with `withGradient`, `grad`
+ * (a scalar, Σ_l w_l·mean((f_l(pred·mask) − f_l(target·mask))²), each mean times C_l·H_l·W_l
+ * under `reduction: 'sum'`) and, with `withGradient`, `grad`
  * = d loss / d pred [N, H, W, C].
  * @param weights per node of `spec`, the OIHW kernel of each conv node (null elsewhere).
  */
@@ -208,18 +211,20 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
   const fp = forward(inputOf(io.pred), indices);
   const ft = forward(inputOf(io.target), null);
   const diffs = used.map((u) => g.one('Sub', [fp[u.t], ft[u.t]]));
+  // The level weight times the reduction's factor (C·H·W of one sample for 'sum'), as in loss.ts.
+  const coefficients = used.map((u) => u.w * reductionFactor(options.reduction ?? 'mean', shapes[u.t]));
   const terms = used.map((u, l) => {
     const mean = g.one('ReduceMean', [g.one('Mul', [diffs[l], diffs[l]])], [attrInt('keepdims', 0)]);
-    return u.w === 1 ? mean : g.one('Mul', [mean, g.scalar(`level_weight_${l}`, u.w)]);
+    return coefficients[l] === 1 ? mean : g.one('Mul', [mean, g.scalar(`level_weight_${l}`, coefficients[l])]);
   });
   g.nodes.push({ opType: terms.length > 1 ? 'Sum' : 'Identity', name: 'loss', input: terms, output: [io.loss], attribute: [] });
 
   if (options.withGradient) {
     writeBackward(g, spec, shapes, fp, indices!, kernelName, six, zero, (grads) => {
       used.forEach((u, l) => {
-        // d/dx mean(x²) = 2x / numel, times the level weight.
+        // d/dx mean(x²) = 2x / numel, times the level's coefficient.
         const numel = shapes[u.t].reduce((a, b) => a * b, 1);
-        grads.add(u.t, g.one('Mul', [diffs[l], g.scalar(`seed_${l}`, (2 * u.w) / numel)]));
+        grads.add(u.t, g.one('Mul', [diffs[l], g.scalar(`seed_${l}`, (2 * coefficients[l]) / numel)]));
       });
     });
   }

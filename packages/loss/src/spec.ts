@@ -352,3 +352,20 @@ export function convParameters(node: ConvNode): number {
   const kernel = node.kernel * node.kernel * (node.depthwise ? node.inChannels : node.inChannels * node.outChannels);
   return kernel + (node.bias ? node.outChannels : 0) + (node.batchNormEps !== null ? 2 * node.outChannels : 0);
 }
+
+/**
+ * How a level's squared embedding difference is reduced: 'mean' over every element (Eq. 1,
+ * 1/(N·C·H·W)), or 'sum' over each sample's C·H·W elements, averaged over the batch (Eq. 3, 1/N).
+ */
+export type LossReduction = 'mean' | 'sum';
+
+export const LOSS_REDUCTIONS: readonly LossReduction[] = Object.freeze(['mean', 'sum'] as LossReduction[]);
+
+/**
+ * The factor of a level's mean squared difference under `reduction`: 1 for 'mean', the elements
+ * of one sample's embedding (C·H·W) for 'sum'.
+ * @param shape the level's embedding shape [N, H, W, C] (any layout: only the product matters).
+ */
+export function reductionFactor(reduction: LossReduction, shape: readonly number[]): number {
+  return reduction === 'sum' ? shape.slice(1).reduce((a, b) => a * b, 1) : 1;
+}

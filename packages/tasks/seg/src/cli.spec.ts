@@ -68,7 +68,7 @@ describe('seg CLI: flags', () => {
   it('documents every flag of the issue in --help', () => {
     const r = seg(['train', '--help']);
     expect(r.status).toBe(0);
-    for (const f of ['--dataset', '--data-root', '--model', '--width', '--crop', '--batch', '--iters', '--lr', '--poly-power', '--momentum', '--weight-decay', '--seed', '--percep', '--percep-lambda', '--percep-kernel', '--percep-init', '--percep-levels', '--soft-labels', '--eval-every', '--resume', '--out', '--backend']) {
+    for (const f of ['--dataset', '--data-root', '--model', '--width', '--crop', '--batch', '--iters', '--lr', '--poly-power', '--momentum', '--weight-decay', '--seed', '--percep', '--percep-lambda', '--percep-kernel', '--percep-init', '--percep-levels', '--percep-reduction', '--percep-scale', '--soft-labels', '--eval-every', '--resume', '--out', '--backend']) {
       expect({ f, listed: r.stdout.includes(f) }).toEqual({ f, listed: true });
     }
   });
@@ -80,6 +80,7 @@ describe('seg CLI: flags', () => {
     [['--crop', '100,64'], "[seg] option 'crop': expected [height, width], positive multiples of 32"],
     [['--percep', 'vgg17'], "[seg] option 'percep'"],
     [['--percep-init', 'gauss'], "[seg] option 'percepInit'"],
+    [['--crop', '64,64', '--percep-scale', '0.125'], "[seg] option 'percepScale': 0.125 of the 64×64 crop is 8×8, smaller than the 16×16 the loss network 1,1,1,1,1 needs; use percepScale 0.25 or more, or a larger crop."],
   ])('rejects %j with a message and no stack trace', (args, message) => {
     const r = seg(['train', ...args, '--out', path.join(tmp, 'never')]);
     expect(r.status).toBe(1);

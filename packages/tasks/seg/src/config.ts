@@ -4,7 +4,7 @@
  * adds the dataset, the model and the teacher's soft labels. `main.ts` merges flags (and
  * `--config file.json`) over these, validates, and saves the resolved object as config.json.
  */
-import { PAPER_PERCEPTUAL, validateLoopConfig, type TrainCliConfig } from '@gpl/engine';
+import { PAPER_PERCEPTUAL, perceptualMinimumSize, perceptualOption, validateLoopConfig, type TrainCliConfig } from '@gpl/engine';
 import { SEG_DATASET_NAMES, type DatasetName } from './datasets';
 
 export interface SegConfig extends TrainCliConfig {
@@ -25,7 +25,16 @@ export interface SegConfig extends TrainCliConfig {
   readonly softLabels: string;
   /** Encoder weights from a PyTorch file (.pth/.safetensors, an mmseg checkpoint); '' trains from scratch. */
   readonly pretrained: string;
+  /**
+   * Resolution of the perceptual term, as a fraction of the crop (one of `PERCEP_SCALES`): at 1 the
+   * loss network sees softmax(logits) and y_t at crop resolution; below 1 both are average-pooled
+   * over s⁻¹×s⁻¹ blocks to (H·s)×(W·s) first (see `segmentationLoss`). Absent (an older config.json): 1.
+   */
+  readonly percepScale: number;
 }
+
+/** Resolutions the perceptual term can be taken at: the crop's, down to the stride-8 grid of PSPNet's logits. */
+export const PERCEP_SCALES: readonly number[] = Object.freeze([1, 0.5, 0.25, 0.125]);
 
 /**
  * Defaults of a run: a CPU-sized student on the embedded Cityscapes mini dataset, sized so the
@@ -58,6 +67,8 @@ export const defaultSegConfig: SegConfig = Object.freeze({
   // teacher:generate's output for the embedded dataset when it exists.
   softLabels: 'auto',
   pretrained: '',
+  // The paper's setting: the perceptual term at the resolution of the labels.
+  percepScale: 1,
   evalEvery: 50,
   checkpointEvery: 50,
   resume: false,
@@ -80,8 +91,24 @@ export function validateSegConfig(c: SegConfig): SegConfig {
   }
   if (typeof c.softLabels !== 'string') fail('softLabels', "a folder path, '' or 'none'", c.softLabels, TypeError);
   if (typeof c.pretrained !== 'string') fail('pretrained', "a .pth/.safetensors file or ''", c.pretrained, TypeError);
+  if (!PERCEP_SCALES.includes(c.percepScale)) fail('percepScale', `one of ${PERCEP_SCALES.join(', ')} (a fraction of the crop)`, c.percepScale);
   validateLoopConfig(c, 'seg');
+  const percep = perceptualOption(c, 'seg');
+  if (percep) {
+    const [h, w] = c.crop.map((v) => Math.round(v * c.percepScale));
+    const min = perceptualMinimumSize(percep);
+    if (Math.min(h, w) < min) {
+      const enough = smallestScale(c.crop, min);
+      const fix = enough !== undefined ? `use percepScale ${enough} or more, or a larger crop` : 'use a larger crop';
+      throw new RangeError(`[seg] option 'percepScale': ${c.percepScale} of the ${c.crop.join('×')} crop is ${h}×${w}, smaller than the ${min}×${min} the loss network ${c.percep} needs; ${fix}.`);
+    }
+  }
   return c;
+}
+
+/** The smallest allowed percepScale that keeps both sides of `crop` at least `min`, if any. */
+function smallestScale(crop: readonly number[], min: number): number | undefined {
+  return [...PERCEP_SCALES].reverse().find((s) => Math.min(...crop.map((v) => Math.round(v * s))) >= min);
 }
 
 /** Parses '128,256' or '128x256' (or a single number for a square crop). */

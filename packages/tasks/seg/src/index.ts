@@ -1,4 +1,4 @@
-export { defaultSegConfig, validateSegConfig, parseCrop, type SegConfig } from './config';
+export { defaultSegConfig, validateSegConfig, parseCrop, PERCEP_SCALES, type SegConfig } from './config';
 export { SEG_DATASETS, SEG_DATASET_NAMES, segDataset, defaultSoftLabelDir, type DatasetName } from './datasets';
 export { ConfusionMatrix, formatClassTable, type SegMetrics } from './metrics';
 export { crossEntropyWithIgnore, segmentationLoss, type SegLossOptions, type SegLossTerms } from './losses';

@@ -44,6 +44,7 @@ function segFlags<T>(y: Argv<T>) {
     .option('width', { type: 'number', requiresArg: true, default: d.width, describe: 'width multiplier (1 = published model)' })
     .option('crop', { type: 'string', requiresArg: true, default: d.crop.join(','), describe: 'training crop height,width (multiples of 32)' })
     .option('soft-labels', { type: 'string', requiresArg: true, default: d.softLabels, describe: "teacher soft-label folder; 'none' = one-hot ground truth; 'auto' = runs/soft-labels/<dataset>-mini-train if present" })
+    .option('percep-scale', { type: 'number', requiresArg: true, default: d.percepScale, describe: 'resolution of the perceptual term as a fraction of the crop: 1, 0.5, 0.25 or 0.125 (block means of softmax and y_t)' })
     .option('pretrained', { type: 'string', requiresArg: true, default: d.pretrained, describe: "encoder weights: an mmseg checkpoint or a .pth/.safetensors state dict of the model's encoder ('' = from scratch)" })
     .option('teacher-pipeline', teacherPipelineOption)
     .option('verbose', verboseOption());

@@ -17,7 +17,7 @@ import {
   type Sample,
   type SegmentationSample,
 } from '@gpl/data';
-import { splitOutputs, train, type TaskSpec, type TrainOptions, type TrainResult } from '@gpl/engine';
+import { GradientNormProbe, splitOutputs, train, type TaskSpec, type TrainOptions, type TrainResult } from '@gpl/engine';
 import type { SegConfig } from './config';
 import { segDataset } from './datasets';
 import { evaluate } from './eval';
@@ -98,16 +98,21 @@ export const segTask: TaskSpec<SegConfig, SegInfo, SegMetrics> = {
 
   perceptualChannels: (info) => info.classNames.length,
 
-  loss({ model, batch, info, gpl, lambda }) {
+  // metrics.csv's grad_ce and grad_gpl (the two terms' gradient norms at the main logits) are
+  // recorded only when the run has a perceptual term: without one there is nothing to compare.
+  loss({ model, batch, cfg, info, gpl, lambda }) {
     const outputs = splitOutputs(model.apply(batch.images, { training: true }) as tf.Tensor | tf.Tensor[]);
     const target = gpl ? perceptualTarget(batch.labels!, info.classNames.length, batch.softLabels) : undefined;
     return segmentationLoss(
       outputs,
       batch.labels!,
-      { ignoreIndex: info.ignoreIndex, auxWeight: info.auxWeight, percepLambda: lambda },
+      { ignoreIndex: info.ignoreIndex, auxWeight: info.auxWeight, percepLambda: lambda, percepScale: cfg.percepScale },
       gpl && target ? { fn: (p, t, m) => gpl.compute(p, t, m), target } : undefined,
+      gpl && lambda > 0 ? new GradientNormProbe() : undefined,
     );
   },
+
+  addedOptions: { percepScale: 1 },
 
   evaluate: (model, cfg, info) => evaluate(model, info.val, evalOptions(cfg, info)),
 

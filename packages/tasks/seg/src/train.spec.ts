@@ -57,7 +57,11 @@ describe('train (PSPNet-R18 with aux head, +GPL 1,1,1,1,1, wasm backend)', () =>
     expect(resumed.final!.mIoU).toBe(full.final!.mIoU);
     expect(resumed.final!.pixelAccuracy).toBe(full.final!.pixelAccuracy);
     // metrics.csv of the resumed run has each step once, with the same losses.
-    const csv = (run: string) => fs.readFileSync(path.join(tmp, run, 'metrics.csv'), 'utf8').split('\n').map((l) => l.split(',').filter((_, i) => i !== 6).join(','));
+    const csv = (run: string) => {
+      const lines = fs.readFileSync(path.join(tmp, run, 'metrics.csv'), 'utf8').split('\n');
+      const seconds = lines[0].split(',').indexOf('seconds');
+      return lines.map((l) => l.split(',').filter((_, i) => i !== seconds).join(','));
+    };
     expect(csv('cut')).toEqual(csv('full'));
   });
 
@@ -70,12 +74,29 @@ describe('train (PSPNet-R18 with aux head, +GPL 1,1,1,1,1, wasm backend)', () =>
     // Only the last two step folders are kept (plus tagged ones).
     expect(fs.readdirSync(path.join(run, 'checkpoints')).filter((n) => n.startsWith('step-')).length).toBeLessThanOrEqual(3);
     const header = fs.readFileSync(path.join(run, 'metrics.csv'), 'utf8').split('\n')[0];
-    expect(header).toBe('step,lr,loss,loss_ce,loss_aux,loss_gpl,seconds,val_miou,val_pixel_acc,val_mean_acc');
+    expect(header).toBe('step,lr,loss,loss_ce,loss_aux,loss_gpl,grad_ce,grad_gpl,seconds,val_miou,val_pixel_acc,val_mean_acc');
+    // Both gradient norms are positive on every step.
+    for (const line of fs.readFileSync(path.join(run, 'metrics.csv'), 'utf8').trim().split('\n').slice(1)) {
+      const [gradCe, gradGpl] = line.split(',').slice(6, 8).map(Number);
+      expect(gradCe).toBeGreaterThan(0);
+      expect(gradGpl).toBeGreaterThan(0);
+    }
   });
 
   it('refuses to overwrite a run without --resume, and to resume with other options', async () => {
     await expect(train(tiny('full'), quiet)).rejects.toThrow('already holds checkpoints: pass --resume');
     await expect(train(tiny('full', { resume: true, lr: 0.02 }), quiet)).rejects.toThrow('differs from this command in lr (0.01 there, 0.02 here)');
+  });
+
+  it('reads percepScale and percepReduction absent from an older config.json as 1 and mean on --resume', async () => {
+    const file = path.join(tmp, 'full', 'config.json');
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+    delete saved.percepScale;
+    delete saved.percepReduction;
+    fs.writeFileSync(file, JSON.stringify(saved));
+    // Only the option that really differs is named.
+    await expect(train(tiny('full', { resume: true, lr: 0.02 }), quiet)).rejects.toThrow(/differs from this command in lr \(0\.01 there, 0\.02 here\)\. Resume/);
+    await expect(train(tiny('full', { resume: true, percepScale: 0.5 }), quiet)).rejects.toThrow('differs from this command in percepScale (undefined there, 0.5 here)');
   });
 
   it('keeps the number of tensors flat from step to step', async () => {
@@ -91,6 +112,8 @@ describe('train (PSPNet-R18 with aux head, +GPL 1,1,1,1,1, wasm backend)', () =>
     await expect(train(cfg, { ...quiet, nanAtStep: 2 })).rejects.toThrow(NonFiniteLossError);
     const latest = resolveCheckpoint(path.join(tmp, 'nan', 'checkpoints'))!;
     expect(path.basename(latest)).toBe('step-00000002');
+    // Without a perceptual term the gradient-norm columns are not written.
+    expect(fs.readFileSync(path.join(tmp, 'nan', 'metrics.csv'), 'utf8').split('\n')[0]).not.toContain('grad_');
     await expect(train({ ...cfg, out: path.join(tmp, 'nan2') }, { ...quiet, nanAtStep: 0 })).rejects.toThrow(/loss is NaN at step 1: training stopped. The last good checkpoint is \(none yet\)/);
   });
 });
