@@ -10,6 +10,8 @@ import { readWeightFile, type WeightFile } from '@gpl/weights';
 import {
   augmentFor,
   checkSoftLabelManifest,
+  formatInputNormalization,
+  inputNormalization,
   trainTransform,
   withSoftLabels,
   type AugmentConfig,
@@ -70,6 +72,7 @@ export const segTask: TaskSpec<SegConfig, SegInfo, SegMetrics> = {
       trainDs = withSoftLabels(trainDs, cfg.softLabels);
     }
     const augment = augmentFor(d, cfg.dataRoot, cfg.crop);
+    notes.push(formatInputNormalization(inputNormalization(augment.mean, augment.std)));
     return {
       train: trainDs as Dataset<Sample>,
       transform: trainTransform(augment, trainDs.ignoreIndex),
@@ -127,7 +130,14 @@ export const segTask: TaskSpec<SegConfig, SegInfo, SegMetrics> = {
   metricRow: (m) => ({ val_miou: m.mIoU, val_pixel_acc: m.pixelAccuracy, val_mean_acc: m.meanAccuracy }),
   score: (m) => m.mIoU,
   describe: (m) => `val mIoU ${(100 * m.mIoU).toFixed(2)}%, pixel accuracy ${(100 * m.pixelAccuracy).toFixed(2)}%`,
-  checkpointState: (cfg, info) => ({ model: cfg.model, dataset: cfg.dataset, numClasses: info.classNames.length, classNames: info.classNames, width: cfg.width }),
+  checkpointState: (cfg, info) => ({
+    model: cfg.model,
+    dataset: cfg.dataset,
+    numClasses: info.classNames.length,
+    classNames: info.classNames,
+    width: cfg.width,
+    normalization: inputNormalization(info.augment.mean, info.augment.std),
+  }),
   finalRecord: (m, info) => ({ mIoU: m.mIoU, pixelAccuracy: m.pixelAccuracy, meanAccuracy: m.meanAccuracy, iou: m.iou, classNames: info.classNames }),
   metricPlots: [
     { file: 'miou.png', column: 'val_miou', title: 'Validation mIoU', yLabel: 'mIoU (%)', scale: 100 },

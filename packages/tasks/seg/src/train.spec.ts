@@ -81,6 +81,9 @@ describe('train (PSPNet-R18 with aux head, +GPL 1,1,1,1,1, wasm backend)', () =>
       expect(gradCe).toBeGreaterThan(0);
       expect(gradGpl).toBeGreaterThan(0);
     }
+    // The checkpoint says how its inputs were normalised.
+    const state = JSON.parse(latestFile('full', 'state.json').toString('utf8'));
+    expect(state.normalization).toEqual({ channels: 'RGB', range: '0-255', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], convention: 'ImageNet (torchvision, timm, mmseg/mmdet pytorch-style)' });
   });
 
   it('refuses to overwrite a run without --resume, and to resume with other options', async () => {
