@@ -7,7 +7,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseShard as parseTeacherShard } from '@gpl/teacher';
 
 export const TABLE_NAMES = ['1', '2', '3', '4', 'levels', 'lambda', 'resolution'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
@@ -147,13 +146,17 @@ export interface Shard {
   readonly count: number;
 }
 
-/** Parses `--shard i/n`, 0-based like teacher:generate's and Kubernetes' JOB_COMPLETION_INDEX. */
+/**
+ * Parses `--shard i/n`, 0-based like teacher:generate's `--shard` and Kubernetes'
+ * JOB_COMPLETION_INDEX: shards 0/4, 1/4, 2/4 and 3/4 together run every cell once.
+ */
 export function parseShard(text: unknown): Shard {
-  try {
-    return parseTeacherShard(String(text));
-  } catch (e) {
-    throw new RangeError((e as Error).message.replace(/^\[@gpl\/teacher\]/, '[ablate]'));
+  const m = /^(\d+)\/(\d+)$/.exec(String(text).trim());
+  const [index, count] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(count >= 1 && index < count)) {
+    throw new RangeError(`[ablate] option 'shard': expected i/n with 0 ≤ i < n (shards are 0-based: 0/4 … 3/4), received '${String(text)}'.`);
   }
+  return { index, count };
 }
 
 /** The cells of a shard: cell k belongs to shard k mod n. */
