@@ -14,7 +14,7 @@ import { hideBin } from 'yargs/helpers';
 import { backendOption, explicitFlags, failOnUsage, parseBackend, prepareArgs, runCli, runNxTarget, verboseOption } from '@gpl/engine';
 import { NEWER_SEG_FLAGS, TABLE_NAMES, cellsOf, parseSeeds, parseShard, shardCells, tableSpec, type TableSpec } from './grids';
 import { isFolder, runGrid, writeTable, type CellExecutor } from './runner';
-import { WORKSPACE_ROOT, missingSegFlags, segExecutor } from './seg-executor';
+import { WORKSPACE_ROOT, missingSegFlags, segExecutor, shellQuote } from './seg-executor';
 
 /** The folder teacher:generate writes the embedded Cityscapes soft labels to (packages/teacher/project.json). */
 export const TEACHER_SOFT_LABELS = 'runs/soft-labels/cityscapes-mini-train';
@@ -60,7 +60,7 @@ export interface AblateMainOptions {
 }
 
 /** The exact command, as a user would type it again. */
-const commandText = (args: readonly string[]) => `npx nx run tools:ablate -- ${args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(' ')}`.trim();
+const commandText = (args: readonly string[]) => `npx nx run tools:ablate -- ${args.map(shellQuote).join(' ')}`.trim();
 
 function checkTable(table: TableSpec, seeds: readonly number[], shardText: string, check: boolean): void {
   if (!check) return;

@@ -23,7 +23,8 @@ function segArgv(run: CellRun): string[] {
   return ['--tsconfig', 'tsconfig.base.json', SEG_MAIN, 'train', ...run.segArgs, '--out', run.dir, ...(run.resume ? ['--resume'] : [])];
 }
 
-const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+/** An argument as a POSIX shell reads it back. */
+export const shellQuote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 
 /** Options of the seg executor. */
 export interface SegExecutorOptions {
@@ -36,7 +37,7 @@ export interface SegExecutorOptions {
 /** Runs cells through the seg CLI. */
 export function segExecutor(o: SegExecutorOptions = {}): CellExecutor {
   return {
-    commandLine: (run) => ['npx', 'tsx', ...segArgv(run)].map(quote).join(' '),
+    commandLine: (run) => ['npx', 'tsx', ...segArgv(run)].map(shellQuote).join(' '),
     run: (run) => runSeg(run, o),
   };
 }
