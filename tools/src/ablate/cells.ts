@@ -55,7 +55,7 @@ export interface CellOutcome {
   readonly history: readonly EvalRecord[];
   /** Mean over logged steps of ‖∇ λ·GPL‖ / ‖∇ CE‖ w.r.t. the logits (metrics.csv grad_gpl, grad_ce), when logged. */
   readonly gradRatio?: number;
-  /** Mean wall-clock seconds per training step (metrics.csv `seconds`). */
+  /** Mean wall-clock seconds per training step (metrics.csv `seconds`; step 1's start-up left out). */
   readonly secondsPerStep?: number;
   /** The backend and loss-network engine lines of the seg log. */
   readonly backend?: string;
@@ -105,7 +105,8 @@ function readMetrics(file: string): Pick<CellOutcome, 'history' | 'gradRatio' | 
     for (const k of Object.keys(r)) if (k.startsWith('val_') && num(r, k) !== undefined) metrics[k] = num(r, k)!;
     if (Object.keys(metrics).length) history.push({ step: Number(r.step), metrics });
     const s = num(r, 'seconds');
-    if (s !== undefined && Number.isFinite(s)) seconds.push(s);
+    // Step 1 also pays for start-up (kernel compilation, the loss network's session): left out when later steps exist.
+    if (s !== undefined && Number.isFinite(s) && (Number(r.step) > 1 || rows.length === 1)) seconds.push(s);
     const ce = num(r, 'grad_ce');
     const g = num(r, 'grad_gpl');
     if (ce !== undefined && g !== undefined && ce > 0 && Number.isFinite(g)) ratios.push(g / ce);

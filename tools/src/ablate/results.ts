@@ -166,7 +166,9 @@ export function curveSeries(table: TableSpec, seeds: readonly number[], outcome:
   return table.settings.flatMap((setting) => {
     const histories = seeds.map((seed) => outcome(setting, seed)).filter((o) => o?.status === 'finished').map((o) => o!.history);
     if (!histories.length) return [];
-    return [{ name: `${setting.label} (${histories.length} seed${histories.length > 1 ? 's' : ''})`, ...meanCurve(histories, 'val_miou', 100), ...(setting.key === 'baseline' ? { color: '#000000' } : {}) }];
+    // The legend sits inside the plot: long labels give way to the row key.
+    const name = setting.label.length <= 18 ? setting.label : setting.key;
+    return [{ name: histories.length === seeds.length ? name : `${name} (${histories.length} of ${seeds.length} seeds)`, ...meanCurve(histories, 'val_miou', 100), ...(setting.key === 'baseline' ? { color: '#000000' } : {}) }];
   });
 }
 
@@ -177,6 +179,6 @@ export async function writeResults(dir: string, table: TableSpec, seeds: readonl
   const files = [path.join(dir, 'results.md'), path.join(dir, 'results.csv'), path.join(dir, 'curves.png')];
   await writeFileAtomic(files[0], markdown);
   await writeFileAtomic(files[1], resultsCsv(table, rows, seeds));
-  await writeLinePlotPng(files[2], curveSeries(table, seeds, src.outcome), { title: `${table.caption.split(':')[0]}: validation mIoU (mean over seeds)`, xLabel: 'iteration', yLabel: 'mIoU (%)' });
+  await writeLinePlotPng(files[2], curveSeries(table, seeds, src.outcome), { title: `${table.caption.split(':')[0]}: validation mIoU, mean over seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}`, xLabel: 'iteration', yLabel: 'mIoU (%)', width: 960, height: 480 });
   return { markdown, files };
 }

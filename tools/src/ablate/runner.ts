@@ -113,7 +113,7 @@ export async function runGrid(o: GridOptions): Promise<GridSummary> {
     return { cell, dir, segArgs, outcome };
   });
   const shardText = o.shard.count > 1 ? ` (shard ${o.shard.index}/${o.shard.count}: ${mine.length} of ${all.length} cells)` : '';
-  log(`ablate ${o.table.folder}: ${all.length} cells (${o.table.settings.length} settings × ${o.seeds.length} seeds)${shardText} → ${root}`);
+  log(`ablate ${o.table.folder}: ${all.length} cells (${o.table.settings.length} settings × ${o.seeds.length} seed${o.seeds.length > 1 ? 's' : ''})${shardText} → ${root}`);
 
   const todo = plan.filter((p) => !lacksWeights(p.cell, o.pretrainedDir) && (p.outcome.status === 'missing' || p.outcome.status === 'partial'));
   for (const p of plan) {
