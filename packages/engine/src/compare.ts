@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeLinePlotPng, type Series } from '@gpl/core';
 import { writeFileAtomic } from '@gpl/data';
+import { resumeCandidates } from './run-folder';
 import type { EvalRecord } from './train-loop';
 
 /** Mean and sample standard deviation (0 for one value). */
@@ -49,7 +50,7 @@ export interface CompareMetric {
 
 /**
  * Runs every variant for every seed under `root` (`<variant>-seed<k>`, resuming a run folder
- * that already has a config), in seed-major order so that an interrupted comparison has whole
+ * that has a checkpoint and starting again one that stopped before its first), in seed-major order so that an interrupted comparison has whole
  * seeds done.
  */
 export async function runVariants(
@@ -65,7 +66,14 @@ export async function runVariants(
     for (const variant of variants) {
       const out = path.join(root, `${variant}-seed${seed}`);
       log(`\n== ${variant}, seed ${seed} → ${out}`);
-      const r = await runOne(variant, seed, out, fs.existsSync(path.join(out, 'config.json')));
+      const started = fs.existsSync(path.join(out, 'config.json'));
+      const resumable = started && resumeCandidates(path.join(out, 'checkpoints')).length > 0;
+      if (started && !resumable) {
+        // Stopped before its first checkpoint: nothing to resume, so the run starts again.
+        log(`${out} has no checkpoint to resume from; starting that run again`);
+        fs.rmSync(out, { recursive: true, force: true });
+      }
+      const r = await runOne(variant, seed, out, resumable);
       runs.push({ variant, seed, history: r.history, metrics: r.metrics });
     }
   }

@@ -9,7 +9,7 @@ import * as path from 'path';
 import sharp from 'sharp';
 import { saveCheckpoint } from '@gpl/core';
 import { mergeFlags, parseBackend, validateLoopConfig } from './cli';
-import { formatMeanStd, meanCurve, meanStd } from './compare';
+import { formatMeanStd, meanCurve, meanStd, runVariants } from './compare';
 import { NonFiniteLossError, exitCodeOf, formatError, isExpectedError } from './errors';
 import { MetricsLog, emaSmooth } from './metrics-log';
 import { renderPanels } from './panels';
@@ -185,6 +185,35 @@ describe('compare statistics', () => {
     const a = [{ step: 10, metrics: { m: 0.2 } }, { step: 20, metrics: { m: 0.4 } }];
     const b = [{ step: 10, metrics: { m: 0.4 } }];
     expect(meanCurve([a, b], 'm', 100)).toEqual({ x: [10], y: [30.000000000000004] });
+  });
+
+  it('runVariants resumes a run with a checkpoint and starts again one that stopped before its first', async () => {
+    const root = path.join(tmp, 'variants');
+    // 'a' stopped after writing its config but before any checkpoint; 'b' has a step folder.
+    fs.mkdirSync(path.join(root, 'a-seed1'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'a-seed1', 'config.json'), '{}');
+    fs.writeFileSync(path.join(root, 'a-seed1', 'metrics.csv'), 'step\n1\n');
+    fs.mkdirSync(path.join(root, 'b-seed1', 'checkpoints', 'step-00000002'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'b-seed1', 'config.json'), '{}');
+    const calls: [string, boolean, boolean][] = [];
+    const lines: string[] = [];
+    await runVariants(
+      root,
+      ['a', 'b', 'c'],
+      [1],
+      async (variant, _seed, out, resume) => {
+        calls.push([variant, resume, fs.existsSync(path.join(out, 'metrics.csv'))]);
+        return { history: [{ step: 1, metrics: { m: 1 } }], metrics: { m: 1 } };
+      },
+      (l) => lines.push(l),
+    );
+    // a: started afresh (its partial folder removed), b: resumed, c: new.
+    expect(calls).toEqual([
+      ['a', false, false],
+      ['b', true, false],
+      ['c', false, false],
+    ]);
+    expect(lines.some((l) => /a-seed1 has no checkpoint to resume from; starting that run again$/.test(l))).toBe(true);
   });
 });
 
