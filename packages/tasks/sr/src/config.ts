@@ -54,7 +54,7 @@ export const defaultSrConfig: SrConfig = Object.freeze({
   // L1 near 0.04, so the term is about a tenth of the pixel loss (README: why not the paper's 0.1).
   percepLambda: 1,
   variants: SR_VARIANTS,
-  iters: 300,
+  iters: 250,
   batch: 4,
   patch: 64,
   features: 32,
@@ -64,7 +64,7 @@ export const defaultSrConfig: SrConfig = Object.freeze({
   beta1: 0.9,
   beta2: 0.99,
   seed: 1,
-  evalEvery: 100,
+  evalEvery: 50,
   valImages: 8,
   dataRoots: EMBEDDED_ROOTS,
   out: '',

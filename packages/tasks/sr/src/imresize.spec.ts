@@ -1,5 +1,5 @@
 import { cubicKernel, imresizeBicubic, resizeContributions } from './imresize';
-import { patternImage } from './testing-images';
+import { patternImage } from './testing-fixtures';
 
 describe('MATLAB bicubic imresize', () => {
   it("Keys' kernel (a = −0.5): 1 at 0, 0 at the integers, the known values between", () => {

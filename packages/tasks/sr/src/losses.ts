@@ -116,5 +116,6 @@ export function srLoss(sr: tf.Tensor4D, hr: tf.Tensor4D, percep?: PerceptualTerm
   const p = percep.imagenet
     ? tf.tidy(() => percep.network.compute(imagenetNormalize(sr), imagenetNormalize(hr)))
     : percep.network.compute(sr, hr);
-  return { total: tf.add(pix, tf.mul(p, percep.lambda)), terms: { loss_pix: pix, loss_percep: p } };
+  const total = tf.tidy(() => tf.add(pix, tf.mul(p, percep.lambda)) as tf.Scalar);
+  return { total, terms: { loss_pix: pix, loss_percep: p } };
 }

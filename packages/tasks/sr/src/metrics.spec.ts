@@ -1,5 +1,5 @@
 import { gaussianWindow, psnr, rgbToY, ssim } from './metrics';
-import { patternImage } from './testing-images';
+import { patternImage } from './testing-fixtures';
 
 const grey = (h: number, w: number, v: number) => ({ data: new Uint8Array(h * w * 3).fill(v), height: h, width: w, channels: 3 });
 
