@@ -5,8 +5,8 @@
  * `*_leftImg8bit.png` (Cityscapes) and `*_colors.png` (NYUv2 test); label, instance and depth PNGs
  * are never taken.
  *
- * Split by file, deterministic and stable when files are added: a file is validation when the
- * FNV-1a hash of its path (relative to its root, prefixed by the root's folder name) is 0 mod 10.
+ * Split by file, deterministic and stable when files are added: a file is validation when a hash
+ * of its path (relative to its root, prefixed by the root's folder name) is 0 mod 10.
  * Training draws random HR patches (flips and 90° rotations, BasicSR's `augment`) per step from a
  * seeded stream of that step; the LR input is MATLAB's bicubic ×1/4 of the patch (`imresize.ts`).
  * Validation uses whole images cut to a multiple of 4 at the bottom right (BasicSR's `mod_crop`),
@@ -58,20 +58,11 @@ export function findRgbImages(root: string): string[] {
   return out;
 }
 
-/** 32-bit FNV-1a of a string's UTF-16 code units. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
-
 /** Whether a file is in the validation split (1 in 10 by hash of `<root name>/<relative path>`). */
 export function isValidationFile(root: string, file: string): boolean {
   const key = `${path.basename(path.resolve(root))}/${path.relative(root, file).split(path.sep).join('/')}`;
-  return fnv1a(key) % 10 === 0;
+  // A stream forked by name from a fixed seed: a stable 32-bit hash of the name (FNV-1a inside `Rng.fork`).
+  return new Rng(0).fork(key).nextUint32() % 10 === 0;
 }
 
 /** An image cut to a multiple of `m` in each side (top-left kept). */
