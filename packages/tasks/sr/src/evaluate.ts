@@ -60,6 +60,12 @@ export interface ReportRow {
   readonly outputs?: readonly RgbImage[];
 }
 
+/** The baseline row: MATLAB bicubic ×4 of the LR inputs. */
+export function bicubicRow(val: readonly ValImage[]): ReportRow {
+  const outputs = val.map((v) => v.bicubic);
+  return { method: 'bicubic (MATLAB imresize)', metrics: measure(val, outputs), outputs };
+}
+
 /** The Markdown table. */
 export function formatReportTable(rows: readonly ReportRow[], context: string): string {
   const lines = [

@@ -5,6 +5,6 @@ export { SR_SCALE, buildSrModel, defaultSrModelConfig, type SrModelConfig } from
 export { cropImage, findRgbImages, imagesToTensor, isValidationFile, modCrop, openSrData, stepPatches, tensorToImage, type RgbImage, type SrData, type SrDataOptions, type ValImage } from './data';
 export { SR_VARIANTS, createPerceptualTerm, imagenetNormalize, l1Loss, srLoss, torchvisionVggWeights, type PerceptualTerm, type SrVariant } from './losses';
 export { EMBEDDED_ROOTS, defaultSrConfig, validateSrConfig, type SrConfig } from './config';
-export { formatReportTable, measure, superResolve, writeReport, type ReportRow, type SrMetrics } from './evaluate';
+export { bicubicRow, formatReportTable, measure, superResolve, writeReport, type ReportRow, type SrMetrics } from './evaluate';
 export { cosineLearningRate, skipReason, trainSr, trainVariant, variantLabel, type SrRunResult, type SrTrainOptions, type VariantResult } from './train';
 export { evalSr } from './run-eval';

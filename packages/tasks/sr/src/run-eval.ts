@@ -8,7 +8,7 @@ import { resolveCheckpoint } from '@gpl/core';
 import { restoreModel } from '@gpl/engine';
 import type { SrConfig } from './config';
 import { openSrData } from './data';
-import { measure, superResolve, writeReport, type ReportRow } from './evaluate';
+import { bicubicRow, measure, superResolve, writeReport, type ReportRow } from './evaluate';
 import { SR_VARIANTS } from './losses';
 import { buildSrModel } from './model';
 import { skipReason, variantLabel } from './train';
@@ -21,7 +21,7 @@ export async function evalSr(runDir: string, o: { valImages?: number; log?: (lin
   const cfg = JSON.parse(fs.readFileSync(configFile, 'utf8')) as SrConfig;
   const data = await openSrData({ roots: cfg.dataRoots, patch: cfg.patch, valImages: o.valImages ?? cfg.valImages });
   for (const n of data.notes) log(n);
-  const rows: ReportRow[] = [{ method: 'bicubic (MATLAB imresize)', metrics: measure(data.val, data.val.map((v) => v.bicubic)), outputs: data.val.map((v) => v.bicubic) }];
+  const rows: ReportRow[] = [bicubicRow(data.val)];
   let found = 0;
   for (const variant of SR_VARIANTS) {
     const checkpoints = path.join(runDir, variant, 'checkpoints');

@@ -15,15 +15,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { Progress, resolveCheckpoint, restoreCheckpoint, saveCheckpoint } from '@gpl/core';
 import { writeFileAtomic } from '@gpl/data';
 import { MetricsLog, NonFiniteLossError, describePerceptualEngine, openRunFolder, sgdStep, trainableVariables, writeRunPlots } from '@gpl/engine';
 import type { StateDict } from '@gpl/loss';
 import { readWeightFile } from '@gpl/weights';
 import type { SrConfig } from './config';
-import { imagesToTensor, openSrData, stepPatches, type SrData } from './data';
-import { measure, superResolve, writeReport, type ReportRow, type SrMetrics } from './evaluate';
+import { imagesToTensor, openSrData, stepPatches, type RgbImage, type SrData } from './data';
+import { bicubicRow, measure, superResolve, writeReport, type ReportRow, type SrMetrics } from './evaluate';
 import { createPerceptualTerm, srLoss, type SrVariant } from './losses';
 import { buildSrModel } from './model';
 
@@ -67,8 +66,8 @@ function setAdamLearningRate(optimizer: tf.AdamOptimizer, lr: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
-/** Trains (or resumes, or re-evaluates a finished) variant. */
-export async function trainVariant(cfg: SrConfig, variant: SrVariant, data: SrData, dict: StateDict | undefined, o: SrTrainOptions = {}): Promise<VariantResult & { model: tfl.LayersModel }> {
+/** Trains (or resumes, or re-evaluates a finished) variant; returns its metrics and its outputs on the validation images. */
+export async function trainVariant(cfg: SrConfig, variant: SrVariant, data: SrData, dict: StateDict | undefined, o: SrTrainOptions = {}): Promise<VariantResult & { outputs: RgbImage[] }> {
   const log = o.log ?? ((l: string) => console.log(l));
   const vcfg = variantConfig(cfg, variant);
   const run = await openRunFolder({ ...vcfg, resume: cfg.resume && fs.existsSync(path.join(vcfg.out, 'checkpoints', 'latest')) }, { task: 'sr' });
@@ -95,7 +94,10 @@ export async function trainVariant(cfg: SrConfig, variant: SrVariant, data: SrDa
       lastCheckpoint = await saveCheckpoint(run.checkpoints, { model, optimizer, state: { step, variant, task: 'sr', features: cfg.features, blocks: cfg.blocks } }, { keep: 2 });
       await csv.write();
     };
-    const evaluate = async () => measure(data.val, await superResolve(model, data.val));
+    const evaluate = async () => {
+      const outputs = await superResolve(model, data.val);
+      return { ...measure(data.val, outputs), outputs };
+    };
 
     const progress = new Progress({ total: cfg.iters, label: `train ${variant}`, start: step, ...(o.progressStream ? { stream: o.progressStream } : {}) });
     let stepSeconds = 0;
@@ -142,11 +144,9 @@ export async function trainVariant(cfg: SrConfig, variant: SrVariant, data: SrDa
     await writeFileAtomic(path.join(run.runDir, 'final.json'), JSON.stringify({ step, psnr: m.psnr, ssim: m.ssim }, null, 1) + '\n');
     const secondsPerStep = stepsRun ? stepSeconds / stepsRun : 0;
     log(`${variant}: PSNR ${m.psnr.toFixed(2)} dB, SSIM ${m.ssim.toFixed(4)} (${stepsRun} steps here, ${secondsPerStep.toFixed(2)} s/step)`);
-    return { variant, metrics: m, runDir: run.runDir, secondsPerStep, seconds: (Date.now() - started) / 1000, model };
-  } catch (e) {
-    model.dispose();
-    throw e;
+    return { variant, metrics: { psnr: m.psnr, ssim: m.ssim }, runDir: run.runDir, secondsPerStep, seconds: (Date.now() - started) / 1000, outputs: m.outputs };
   } finally {
+    model.dispose();
     percep?.network.dispose();
     optimizer.dispose();
   }
@@ -177,7 +177,7 @@ export async function trainSr(cfg: SrConfig, o: SrTrainOptions = {}): Promise<Sr
   const data = await openSrData({ roots: cfg.dataRoots, patch: cfg.patch, valImages: cfg.valImages });
   for (const n of data.notes) log(n);
   const dict = cfg.percepPretrained && cfg.variants.includes('pretrained-vgg') ? readWeightFile(cfg.percepPretrained).tensors : undefined;
-  const rows: ReportRow[] = [{ method: 'bicubic (MATLAB imresize)', metrics: measure(data.val, data.val.map((v) => v.bicubic)), outputs: data.val.map((v) => v.bicubic) }];
+  const rows: ReportRow[] = [bicubicRow(data.val)];
   const results: VariantResult[] = [];
   for (const variant of ['pixel', 'random-vgg', 'pretrained-vgg'] as const) {
     const why = skipReason(variant, cfg);
@@ -185,12 +185,8 @@ export async function trainSr(cfg: SrConfig, o: SrTrainOptions = {}): Promise<Sr
       rows.push({ method: variantLabel(variant, cfg), note: why });
       continue;
     }
-    const { model, ...r } = await trainVariant(cfg, variant, data, dict, o);
-    try {
-      rows.push({ method: variantLabel(variant, cfg), metrics: r.metrics, outputs: await superResolve(model, data.val) });
-    } finally {
-      model.dispose();
-    }
+    const { outputs, ...r } = await trainVariant(cfg, variant, data, dict, o);
+    rows.push({ method: variantLabel(variant, cfg), metrics: r.metrics, outputs });
     results.push(r);
   }
   const context = `${data.val.length} validation images of ${cfg.dataRoots.map((r) => path.basename(r)).join(', ')}; MSRResNet ${cfg.features}×${cfg.blocks} blocks, ${cfg.iters} Adam steps of ${cfg.batch}×${cfg.patch}² patches, seed ${cfg.seed}; LR by MATLAB-style bicubic`;
