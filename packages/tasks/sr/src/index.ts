@@ -1,0 +1,10 @@
+export { PixelShuffle, pixelShuffle, type PixelShuffleArgs } from './pixel-shuffle';
+export { cubicKernel, imresizeBicubic, resizeContributions, type Contribution } from './imresize';
+export { gaussianWindow, psnr, rgbToY, ssim, type ImageMetricOptions, type Plane } from './metrics';
+export { SR_SCALE, buildSrModel, defaultSrModelConfig, type SrModelConfig } from './model';
+export { cropImage, findRgbImages, imagesToTensor, isValidationFile, modCrop, openSrData, stepPatches, tensorToImage, type RgbImage, type SrData, type SrDataOptions, type ValImage } from './data';
+export { SR_VARIANTS, createPerceptualTerm, imagenetNormalize, l1Loss, srLoss, torchvisionVggWeights, type PerceptualTerm, type SrVariant } from './losses';
+export { EMBEDDED_ROOTS, defaultSrConfig, validateSrConfig, type SrConfig } from './config';
+export { bicubicRow, formatReportTable, measure, superResolve, writeReport, type ReportRow, type SrMetrics } from './evaluate';
+export { cosineLearningRate, skipReason, trainSr, trainVariant, variantLabel, type SrRunResult, type SrTrainOptions, type VariantResult } from './train';
+export { evalSr } from './run-eval';
