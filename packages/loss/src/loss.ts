@@ -69,6 +69,12 @@ export interface GenericPerceptualLossConfig {
    */
   readonly pretrained?: StateDict;
   /**
+   * With `pretrained` and inChannels 3: the prediction and target are RGB images, normalised as
+   * torchvision's ImageNet models expect ((x − mean)/std, mean 0.485/0.456/0.406, std
+   * 0.229/0.224/0.225 on 0..1), and go into the network directly, without the 1×1 adapter.
+   */
+  readonly rgbInput?: boolean;
+  /**
    * What runs the loss and its gradient: 'onnxruntime' (one native graph for both, on
    * onnxruntime-node, multi-threaded), 'tfjs' (the TensorFlow.js backend in use), or 'auto'
    * (onnxruntime when onnxruntime-node and protobufjs load, tfjs otherwise). See `engineReport()`.
@@ -144,8 +150,9 @@ function resolveSpec(config: GenericPerceptualLossConfig): { spec: NetworkSpec; 
   if (config.pretrained) {
     if (config.blocks || config.weights) fail("'pretrained' takes a preset (torchvision's network), not 'blocks' or 'weights'.");
     if (config.kernelSize !== 3) fail(`'pretrained' networks have torchvision's kernels; 'kernelSize' must stay 3, received ${config.kernelSize}.`);
-    return pretrainedNetwork(config.preset, c, config.pretrained, config.init, config.seed);
+    return pretrainedNetwork(config.preset, c, config.pretrained, config.init, config.seed, !config.rgbInput);
   }
+  if (config.rgbInput) fail("'rgbInput' feeds RGB images to a pretrained network; give 'pretrained' (torchvision's weights) with it, or leave it out.");
   if (config.blocks || !(FAMILIES as readonly string[]).includes(config.preset)) {
     const blocks = config.blocks ?? VGG_PRESETS[config.preset as keyof typeof VGG_PRESETS];
     if (!blocks) fail(`unknown preset '${config.preset}': expected one of ${[...Object.keys(VGG_PRESETS), ...FAMILIES].join(', ')}.`);

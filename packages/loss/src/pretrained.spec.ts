@@ -1,8 +1,8 @@
 /**
  * The pretrained mode on torchvision's layouts. VGG11, ResNet-18 and AlexNet: a state dict drawn
  * from the integer formula of tools/torch/pretrained_reference.py (so no weight file is needed),
- * imported with BatchNorm folded in; with the adapter set to the identity, the final tapped
- * features equal PyTorch's (float32 tolerance). GoogLeNet and MobileNetV2: every torchvision key
+ * imported with BatchNorm folded in; fed RGB directly (no adapter), the final tapped features
+ * equal PyTorch's (float32 tolerance), and so does the loss of an identity adapter. GoogLeNet and MobileNetV2: every torchvision key
  * the import reads, spot-checked against torchvision's published names and shapes. Refusals name
  * the missing or misshapen key; the loss itself runs on both engines behind the adapter.
  */
@@ -48,10 +48,9 @@ beforeAll(async () => {
 describe('pretrained: torchvision weights into the loss network', () => {
   it.each(['vgg11', 'resnet18', 'alexnet'] as const)('%s computes PyTorch’s features (BatchNorm folded)', (preset) => {
     const ref = reference.cases[preset];
-    const { spec, supplied } = pretrainedNetwork(preset, 3, formulaStateDict(ref.keys), { kind: 'he' }, 1);
-    // The adapter (node 1) replaced by the identity: the network then sees the RGB input itself.
-    supplied[1]!.kernel.dispose();
-    supplied[1] = { kernel: tf.tensor4d([1, 0, 0, 0, 1, 0, 0, 0, 1], [1, 1, 3, 3]), bias: null };
+    // Without the adapter (rgbInput): the network sees the RGB input itself.
+    const { spec, supplied } = pretrainedNetwork(preset, 3, formulaStateDict(ref.keys), { kind: 'he' }, 1, false);
+    expect(spec.nodes[1].name).not.toBe('adapter');
     const net = new FrozenNetwork(spec, supplied);
     const nchw = pattern(3 * 64 * 64, 1).map((v) => v + 0.5);
     const x = tf.tidy(() => tf.transpose(tf.tensor4d(Float32Array.from(nchw), [1, 3, 64, 64]), [0, 2, 3, 1])) as tf.Tensor4D;
@@ -119,6 +118,35 @@ describe('pretrained: torchvision weights into the loss network', () => {
     expect(Math.abs(auto.compute(pred, target).dataSync()[0] - a) / a).toBeLessThan(2e-5);
     expect(() => new GenericPerceptualLoss({ inChannels: 4, blocks: [1, 1], pretrained: dict, engine: 'tfjs' })).toThrow("'pretrained' takes a preset");
     tfjs.dispose();
+    auto.dispose();
+    tf.dispose([pred, target]);
+  });
+
+  it('takes RGB images without the adapter (rgbInput): the identity adapter’s loss, on both engines', () => {
+    const dict = formulaStateDict(reference.cases.alexnet.keys);
+    const pred = tf.randomNormal([1, 64, 64, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const target = tf.randomNormal([1, 64, 64, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const rgb = new GenericPerceptualLoss({ inChannels: 3, preset: 'alexnet', pretrained: dict, rgbInput: true, engine: 'tfjs' });
+    expect(rgb.spec.nodes.map((n) => n.name)).not.toContain('adapter');
+    // The same network behind an identity adapter computes the same loss.
+    const { spec, supplied } = pretrainedNetwork('alexnet', 3, dict, { kind: 'he' }, 1);
+    supplied[1]!.kernel.dispose();
+    supplied[1] = { kernel: tf.tensor4d([1, 0, 0, 0, 1, 0, 0, 0, 1], [1, 1, 3, 3]), bias: null };
+    const identity = new FrozenNetwork(spec, supplied);
+    const final = spec.taps[spec.taps.length - 1];
+    const expected = tf.tidy(() => {
+      const a = identity.forward(pred, [final], false).get(final)!;
+      const b = identity.forward(target, [final], false).get(final)!;
+      return tf.mean(tf.square(tf.sub(a, b))).dataSync()[0];
+    });
+    const value = rgb.compute(pred, target).dataSync()[0];
+    expect(Math.abs(value - expected) / expected).toBeLessThan(1e-5);
+    const auto = new GenericPerceptualLoss({ inChannels: 3, preset: 'alexnet', pretrained: dict, rgbInput: true, engine: 'auto' });
+    expect(Math.abs(auto.compute(pred, target).dataSync()[0] - value) / value).toBeLessThan(2e-5);
+    expect(() => new GenericPerceptualLoss({ inChannels: 4, preset: 'alexnet', pretrained: dict, rgbInput: true, engine: 'tfjs' })).toThrow("'rgbInput' feeds the network RGB images directly; it needs inChannels 3, received 4.");
+    expect(() => new GenericPerceptualLoss({ inChannels: 3, preset: 'vgg11', rgbInput: true, engine: 'tfjs' })).toThrow("'rgbInput' feeds RGB images to a pretrained network");
+    identity.dispose();
+    rgb.dispose();
     auto.dispose();
     tf.dispose([pred, target]);
   });

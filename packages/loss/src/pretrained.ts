@@ -3,7 +3,8 @@
  * 13/16/19, ResNet-18, AlexNet, GoogLeNet and MobileNetV2, given as a state dict (names → float32
  * tensors in PyTorch's layout, e.g. from `@gpl/weights`' `readWeightFile(...).tensors`). The
  * network is the family's own graph for 3 input channels, behind a frozen 1×1 adapter from the
- * task's channels to RGB (drawn with the configured initialisation, never trained). BatchNorm is
+ * task's channels to RGB (drawn with the configured initialisation, never trained) — or, for
+ * image outputs (`rgbInput`: super-resolution), fed the ImageNet-normalised RGB images directly. BatchNorm is
  * folded into each convolution: k' = k·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε).
  *
  * Each family's torchvision names are written out below (`torchvisionKeys`); every tensor a node
@@ -115,10 +116,19 @@ function findPrefix(dict: StateDict, first: string): string {
 }
 
 /**
- * The network of `preset` with torchvision's weights from `dict`, behind the adapter. Kernels
- * become HWIO ([k, k, C, 1] for depthwise); BatchNorm is folded in.
+ * The network of `preset` with torchvision's weights from `dict`, behind the adapter (or, with
+ * `adapter` false, fed RGB directly). Kernels become HWIO ([k, k, C, 1] for depthwise); BatchNorm
+ * is folded in.
  */
-export function pretrainedNetwork(preset: Preset, inChannels: number, dict: StateDict, init: InitScheme, seed: number): { spec: NetworkSpec; supplied: (ConvWeights | null)[] } {
+export function pretrainedNetwork(
+  preset: Preset,
+  inChannels: number,
+  dict: StateDict,
+  init: InitScheme,
+  seed: number,
+  adapter = true,
+): { spec: NetworkSpec; supplied: (ConvWeights | null)[] } {
+  if (!adapter && inChannels !== 3) fail(`'rgbInput' feeds the network RGB images directly; it needs inChannels 3, received ${inChannels}.`);
   if (!PRETRAINED_PRESETS.includes(preset)) fail(`no torchvision weights for '${preset}'; expected one of ${PRETRAINED_PRESETS.join(', ')}.`);
   const isVgg = preset in VGG_PRESETS;
   const base = isVgg ? vggSpec(3, VGG_PRESETS[preset as keyof typeof VGG_PRESETS], VGG_PRESETS[preset as keyof typeof VGG_PRESETS].map((_, b) => DEFAULT_VGG_CHANNELS[Math.min(b, 4)]), 3, preset) : familySpec(preset as Family, 3);
@@ -131,13 +141,14 @@ export function pretrainedNetwork(preset: Preset, inChannels: number, dict: Stat
     if (t.shape.join() !== shape.join()) fail(`'${prefix}${name}' (for ${node}) has shape [${t.shape}], torchvision's ${preset} has [${shape}].`);
     return t.data;
   };
-  const spec = withAdapter(base, inChannels);
+  const spec = adapter ? withAdapter(base, inChannels) : { ...base, label: `${base.label} (pretrained)` };
+  // Node i of the torchvision graph is node i + 1 behind the adapter.
+  const offset = adapter ? 1 : 0;
   const supplied: (ConvWeights | null)[] = spec.nodes.map(() => null);
-  const adapter = drawKernel(inChannels * 3, init, inChannels, 3, new KernelRng(seed, 0));
-  supplied[1] = { kernel: tf.tensor4d(adapter, [1, 1, inChannels, 3]), bias: null };
+  if (adapter) supplied[1] = { kernel: tf.tensor4d(drawKernel(inChannels * 3, init, inChannels, 3, new KernelRng(seed, 0)), [1, 1, inChannels, 3]), bias: null };
   try {
     for (const [i, k] of keys) {
-      const node = spec.nodes[i + 1] as ConvNode;
+      const node = spec.nodes[i + offset] as ConvNode;
       const cin = node.depthwise ? 1 : node.inChannels;
       const cout = node.outChannels;
       const kk = node.kernel;
@@ -169,7 +180,7 @@ export function pretrainedNetwork(preset: Preset, inChannels: number, dict: Stat
         }
       }
       const kernel = tf.tensor4d(hwio, node.depthwise ? [kk, kk, cout, 1] : [kk, kk, cin, cout]);
-      supplied[i + 1] = { kernel, bias: bias.some((b) => b !== 0) ? tf.tensor1d(bias) : null };
+      supplied[i + offset] = { kernel, bias: bias.some((b) => b !== 0) ? tf.tensor1d(bias) : null };
     }
   } catch (e) {
     tf.dispose(supplied.flatMap((w) => (w ? [w.kernel, ...(w.bias ? [w.bias] : [])] : [])));

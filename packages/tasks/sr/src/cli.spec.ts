@@ -32,7 +32,7 @@ describe('sr CLI', () => {
     expect(() => flags({ beta2: 1 })).toThrow("[sr] option 'beta2': expected a value in [0, 1), received 1.");
     expect(() => flags({ 'percep-lambda': -1 })).toThrow("[sr] option 'percepLambda': expected a finite number ≥ 0, received -1.");
     expect(() => flags({ percep: '1,1,1,1,1', 'percep-pretrained': 'vgg16.pth' })).toThrow(
-      "[sr] option 'percep': expected a VGG preset (vgg11, vgg13, vgg16, vgg19) for torchvision's weights (--percep-pretrained), received \"1,1,1,1,1\".",
+      "[sr] option 'percep': expected a network with torchvision weights (vgg11, vgg13, vgg16, vgg19, resnet18, alexnet, googlenet, mobilenetv2) for --percep-pretrained, received \"1,1,1,1,1\".",
     );
     expect(flags({ 'data-roots': 'a, b' }).dataRoots).toEqual(['a', 'b']);
   });

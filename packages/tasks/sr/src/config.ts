@@ -4,7 +4,7 @@
  */
 import * as path from 'path';
 import { BACKEND_PREFERENCES, type BackendPreference } from '@gpl/core';
-import { VGG_PRESETS } from '@gpl/loss';
+import { PRETRAINED_PRESETS, type Preset } from '@gpl/loss';
 import { PAPER_PERCEPTUAL, optionFailure, perceptualOption, type PerceptualFlags } from '@gpl/engine';
 import { SR_VARIANTS, type SrVariant } from './losses';
 import { SR_SCALE } from './model';
@@ -101,8 +101,8 @@ export function validateSrConfig(c: SrConfig): SrConfig {
   if (!(BACKEND_PREFERENCES as readonly string[]).includes(c.backend)) fail('backend', `one of ${BACKEND_PREFERENCES.join(', ')}`, c.backend);
   if (typeof c.percepPretrained !== 'string') fail('percepPretrained', "a torchvision .pth/.safetensors file or ''", c.percepPretrained, TypeError);
   perceptualOption({ ...c, percepPretrained: '' }, 'sr');
-  if (c.percepPretrained && c.variants.includes('pretrained-vgg') && !(c.percep in VGG_PRESETS)) {
-    fail('percep', `a VGG preset (${Object.keys(VGG_PRESETS).join(', ')}) for torchvision's weights (--percep-pretrained)`, c.percep);
+  if (c.percepPretrained && c.variants.includes('pretrained-vgg') && !PRETRAINED_PRESETS.includes(c.percep as Preset)) {
+    fail('percep', `a network with torchvision weights (${PRETRAINED_PRESETS.join(', ')}) for --percep-pretrained`, c.percep);
   }
   return c;
 }

@@ -3,7 +3,7 @@ export { cubicKernel, imresizeBicubic, resizeContributions, type Contribution } 
 export { gaussianWindow, psnr, rgbToY, ssim, type ImageMetricOptions, type Plane } from './metrics';
 export { SR_SCALE, buildSrModel, defaultSrModelConfig, type SrModelConfig } from './model';
 export { cropImage, findRgbImages, imagesToTensor, isValidationFile, modCrop, openSrData, stepPatches, tensorToImage, type RgbImage, type SrData, type SrDataOptions, type ValImage } from './data';
-export { SR_VARIANTS, createPerceptualTerm, imagenetNormalize, l1Loss, srLoss, torchvisionVggWeights, type PerceptualTerm, type SrVariant } from './losses';
+export { SR_VARIANTS, createPerceptualTerm, imagenetNormalize, l1Loss, srLoss, type PerceptualTerm, type SrVariant } from './losses';
 export { EMBEDDED_ROOTS, defaultSrConfig, validateSrConfig, type SrConfig } from './config';
 export { bicubicRow, formatReportTable, measure, superResolve, writeReport, type ReportRow, type SrMetrics } from './evaluate';
 export { cosineLearningRate, skipReason, trainSr, trainVariant, variantLabel, type SrRunResult, type SrTrainOptions, type VariantResult } from './train';

@@ -2,7 +2,7 @@ import '@gpl/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeak, seededTensor } from '@gpl/core/testing';
 import { defaultSrConfig } from './config';
-import { createPerceptualTerm, imagenetNormalize, l1Loss, srLoss, torchvisionVggWeights } from './losses';
+import { createPerceptualTerm, imagenetNormalize, l1Loss, srLoss } from './losses';
 import { fakeTorchvisionVgg } from './testing-fixtures';
 
 beforeAll(async () => {
@@ -26,32 +26,20 @@ describe('SR losses', () => {
     tf.dispose([a, b, n]);
   });
 
-  it("torchvision OIHW kernels become HWIO: kernel[ky][kx][c][o] = weight[o][c][ky][kx], biases as they are", () => {
-    const dict = VGG11;
-    const weights = torchvisionVggWeights(dict, 'vgg11');
-    expect(weights.map((w) => w.kernel.shape)).toEqual([
-      [3, 3, 3, 64], [3, 3, 64, 128], [3, 3, 128, 256], [3, 3, 256, 256], [3, 3, 256, 512], [3, 3, 512, 512], [3, 3, 512, 512], [3, 3, 512, 512],
-    ]);
-    const w3 = dict.get('features.3.weight')!.data; // the second convolution (64 → 128), torchvision index 3
-    const k = weights[1].kernel.dataSync();
-    for (const [o, c, ky, kx] of [[0, 0, 0, 0], [5, 17, 2, 1], [127, 63, 1, 2]]) expect(k[((ky * 3 + kx) * 64 + c) * 128 + o]).toBeCloseTo(w3[((o * 64 + c) * 3 + ky) * 3 + kx], 7);
-    expect(Array.from(weights[1].bias.dataSync())).toEqual(Array.from(dict.get('features.3.bias')!.data));
-    tf.dispose(weights.flatMap((w) => [w.kernel, w.bias]));
-  });
-
-  it('refuses a state dict of another network, naming the key', () => {
+  it('refuses a state dict of another network, naming the option and the key', () => {
     const dict = new Map(VGG11);
-    expect(() => torchvisionVggWeights(dict, 'vgg16')).toThrow("features.2 should be weight [64,64,3,3] and bias [64] in torchvision's vgg16, the file has no weight and no bias");
+    expect(() => createPerceptualTerm('pretrained-vgg', { ...flags, percep: 'vgg16' }, 1, dict)).toThrow(/^\[sr\] option 'percepPretrained': the state dict lacks 'features\.2\.weight'/);
     dict.set('features.1.running_mean', { shape: [64], data: new Float32Array(64) });
-    expect(() => torchvisionVggWeights(dict, 'vgg11')).toThrow("this is torchvision's vgg11_bn");
-    expect(() => torchvisionVggWeights(new Map(), 'vgg11')).toThrow("the file has no 'features.0.weight' (its keys begin (none))");
+    expect(() => createPerceptualTerm('pretrained-vgg', flags, 1, dict)).toThrow("[sr] option 'percepPretrained': the state dict is torchvision's vgg11_bn");
   });
 
   it('the pretrained term feeds RGB straight into the VGG (no 1×1 adapter), is 0 for identical images and frees its intermediates', () => {
     const term = createPerceptualTerm('pretrained-vgg', flags, 1, VGG11)!;
     expect(term.imagenet).toBe(true);
     const d = term.network.describe();
+    // VGG11's eight convolutions and nothing in front of them.
     expect([d.inChannels, d.convolutions]).toEqual([3, 8]);
+    expect(term.network.spec.nodes.map((n) => n.name)).not.toContain('adapter');
     const hr = tf.clipByValue(seededTensor([1, 16, 16, 3], 2), 0, 1) as tf.Tensor4D;
     const sr = tf.clipByValue(seededTensor([1, 16, 16, 3], 3), 0, 1) as tf.Tensor4D;
     const same = srLoss(hr, hr, term);
