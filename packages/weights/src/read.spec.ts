@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
-import { Opaque, halfToFloat, readPickle, readWeightFile, WeightFileError } from './index';
+import { Opaque, encodeSafetensors, halfToFloat, readPickle, readSafetensors, readWeightFile, WeightFileError } from './index';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'weights-'));
@@ -40,6 +40,19 @@ describe('readWeightFile', () => {
       expect({ name, shape: t.shape }).toEqual({ name, shape: pth.tensors.get(name)!.shape });
       expect(Buffer.compare(Buffer.from(t.data.buffer), Buffer.from(pth.tensors.get(name)!.data.buffer))).toBe(0);
     }
+  });
+
+  it('writes safetensors that read back to the same names, shapes, values and metadata', () => {
+    const source = readWeightFile(fixture('resnet18-w8.safetensors')).tensors;
+    const bytes = encodeSafetensors(source, { format: 'pt', note: 'round trip' });
+    const back = readSafetensors(bytes);
+    expect(back.metadata).toEqual({ format: 'pt', note: 'round trip' });
+    expect([...back.tensors.keys()]).toEqual([...source.keys()]);
+    for (const [name, t] of back.tensors) {
+      expect({ name, shape: t.shape }).toEqual({ name, shape: source.get(name)!.shape });
+      expect(Array.from(t.data)).toEqual(Array.from(source.get(name)!.data));
+    }
+    expect(() => encodeSafetensors(new Map([['w', { shape: [2, 3], data: new Float32Array(5) }]]))).toThrow("tensor 'w': shape [2,3] holds 6 values, the data has 5");
   });
 
   it('widens float16 and bfloat16 files to the same float32 values (the weights lie on a 1/64 grid)', () => {

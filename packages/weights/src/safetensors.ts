@@ -66,3 +66,30 @@ export function readSafetensors(bytes: Uint8Array): { tensors: Map<string, Weigh
   }
   return { tensors, metadata };
 }
+
+/**
+ * float32 tensors (names → shape and row-major values, PyTorch's layout) as safetensors bytes, in
+ * the map's order, with string `metadata` (e.g. `{ format: 'pt' }`) — for exporting weights and
+ * for writing test files that `readSafetensors` and the `safetensors` Python package both read.
+ */
+export function encodeSafetensors(tensors: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>, metadata: Readonly<Record<string, string>> = { format: 'pt' }): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count !== t.data.length) throw new RangeError(`tensor '${name}': shape [${t.shape}] holds ${count} values, the data has ${t.data.length}`);
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  // Float32Array's bytes are little-endian on every platform Node runs on.
+  for (const t of tensors.values()) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    at += t.data.byteLength;
+  }
+  return out;
+}

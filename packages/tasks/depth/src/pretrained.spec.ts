@@ -10,7 +10,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@gpl/core';
 import { createResNet, isResNetLayer, toPyTorchName } from '@gpl/resnet';
-import { readWeightFile } from '@gpl/weights';
+import { encodeSafetensors, readWeightFile } from '@gpl/weights';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { DepthBins } from './bins';
 import { defaultDepthConfig } from './config';
@@ -25,20 +25,6 @@ beforeAll(async () => {
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-/** The safetensors layout: u64 header length, JSON header, then the float32 bytes. */
-function writeSafetensors(file: string, tensors: ReadonlyMap<string, { shape: number[]; data: Float32Array }>): void {
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  let offset = 0;
-  for (const [name, t] of tensors) {
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
-  }
-  const json = Buffer.from(JSON.stringify(header));
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(json.length));
-  fs.writeFileSync(file, Buffer.concat([length, json, ...[...tensors.values()].map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]));
-}
 
 /** A ResNet-50 encoder at `width` as PyTorch would save it (OIHW kernels, BN running statistics). */
 function torchEncoderFile(file: string, width: number, seed: number): Map<string, Float32Array> {
@@ -57,7 +43,7 @@ function torchEncoderFile(file: string, width: number, seed: number): Map<string
     tf.dispose([shifted, torch]);
   }
   model.dispose();
-  writeSafetensors(file, tensors);
+  fs.writeFileSync(file, encodeSafetensors(tensors));
   return byTfName;
 }
 

@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import { VGG_PRESETS, type StateDict, type StateDictTensor, type VggPreset } from '@gpl/loss';
+import { encodeSafetensors } from '@gpl/weights';
 import type { RgbImage } from './data';
 
 export function patternImage(height: number, width: number, seed: number): RgbImage {
@@ -45,17 +46,7 @@ export function fakeTorchvisionVgg(preset: VggPreset): StateDict {
   return dict;
 }
 
-/** Writes a state dict as a float32 safetensors file (8-byte header length, JSON header, data). */
+/** Writes a state dict as a float32 safetensors file. */
 export function writeSafetensorsFile(file: string, dict: StateDict): void {
-  const header: Record<string, { dtype: string; shape: readonly number[]; data_offsets: [number, number] }> = {};
-  let offset = 0;
-  for (const [name, t] of dict) {
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
-  }
-  const json = Buffer.from(JSON.stringify(header));
-  const size = Buffer.alloc(8);
-  size.writeBigUInt64LE(BigInt(json.length));
-  const parts = [size, json, ...[...dict.values()].map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
-  fs.writeFileSync(file, Buffer.concat(parts));
+  fs.writeFileSync(file, encodeSafetensors(dict));
 }
