@@ -34,7 +34,7 @@ export interface WeightFile {
 }
 
 /** Keys that hold the state dict inside a checkpoint dict, in the order they are tried. */
-export const STATE_DICT_KEYS: readonly string[] = Object.freeze(['state_dict', 'model', 'module', 'model_state_dict', 'state_dict_ema']);
+export const STATE_DICT_KEYS: readonly string[] = Object.freeze(['state_dict', 'model', 'module', 'model_state_dict', 'state_dict_ema', 'params', 'params_ema']);
 
 function hasTensors(v: PickleValue): v is Map<PickleValue, PickleValue> {
   return v instanceof Map && [...v.values()].some((x) => isTensorRef(x));

@@ -29,6 +29,12 @@ export interface SrConfig extends Required<PerceptualFlags> {
   /** Adam β1, β2 (BasicSR: 0.9, 0.99). */
   readonly beta1: number;
   readonly beta2: number;
+  /**
+   * Starting weights of the SR network: a BasicSR MSRResNet checkpoint (`{'params': …}` or
+   * `params_ema`, .pth) or a state dict with its names (.pth/.safetensors) at the same features
+   * and blocks; '' starts from BasicSR's initialisation.
+   */
+  readonly pretrained: string;
   /** Seed of the weights, the patches and the loss network (the same for every variant). */
   readonly seed: number;
   /** Validate every N steps (0: only at the end). */
@@ -60,6 +66,7 @@ export const defaultSrConfig: SrConfig = Object.freeze({
   patch: 64,
   features: 32,
   blocks: 4,
+  pretrained: '',
   lr: 2e-4,
   lrMin: 1e-7,
   beta1: 0.9,
@@ -99,6 +106,7 @@ export function validateSrConfig(c: SrConfig): SrConfig {
   if (typeof c.out !== 'string' || !c.out) fail('out', 'a folder path', c.out, TypeError);
   if (typeof c.resume !== 'boolean') fail('resume', 'true or false', c.resume, TypeError);
   if (!(BACKEND_PREFERENCES as readonly string[]).includes(c.backend)) fail('backend', `one of ${BACKEND_PREFERENCES.join(', ')}`, c.backend);
+  if (typeof c.pretrained !== 'string') fail('pretrained', "a BasicSR MSRResNet .pth or a .safetensors state dict, or ''", c.pretrained, TypeError);
   if (typeof c.percepPretrained !== 'string') fail('percepPretrained', "a torchvision .pth/.safetensors file or ''", c.percepPretrained, TypeError);
   perceptualOption({ ...c, percepPretrained: '' }, 'sr');
   if (c.percepPretrained && c.variants.includes('pretrained-vgg') && !PRETRAINED_PRESETS.includes(c.percep as Preset)) {

@@ -37,6 +37,7 @@ function srFlags<T>(y: Argv<T>) {
     .option('percep-init', { type: 'string', requiresArg: true, default: d.percepInit, describe: 'random loss-network init: he, xavier, normal:<σ>, uniform:<a>' })
     .option('percep-levels', { type: 'string', requiresArg: true, choices: PERCEP_LEVELS as unknown as string[], default: d.percepLevels, describe: 'final layer, all blocks, or 1/16…1 weights' })
     .option('percep-kernel', { type: 'number', requiresArg: true, default: d.percepKernel, describe: 'random loss-network kernel size (1, 3, 5, 7)' })
+    .option('pretrained', { type: 'string', requiresArg: true, default: d.pretrained, describe: "start from MSRResNet weights: BasicSR's MSRResNet_x4 .pth (with --features 64 --blocks 16) or a .safetensors state dict ('' = BasicSR init)" })
     .option('percep-pretrained', { type: 'string', requiresArg: true, default: d.percepPretrained, describe: "torchvision weights (.pth/.safetensors) of --percep, e.g. vgg16-397923af.pth: enables the pretrained variant" })
     .option('percep-engine', { type: 'string', requiresArg: true, choices: PERCEP_ENGINES as unknown as string[], default: d.percepEngine, describe: 'what runs the loss network (auto: onnxruntime-node when it loads)' })
     .option('eval-every', { type: 'number', requiresArg: true, default: d.evalEvery, describe: 'validate every N steps (0: only at the end)' })
@@ -77,6 +78,9 @@ export function configFromFlags(argv: Record<string, unknown>, explicit: Readonl
 
 async function trainCommand(argv: Record<string, unknown>, args: readonly string[]): Promise<void> {
   const cfg = configFromFlags(argv, explicitFlags(args));
+  if (cfg.pretrained && !fs.existsSync(cfg.pretrained)) {
+    throw new RangeError(`[sr] option 'pretrained': no file at ${cfg.pretrained}; expected MSRResNet weights (BasicSR .pth or .safetensors).`);
+  }
   if (cfg.percepPretrained && !fs.existsSync(cfg.percepPretrained)) {
     throw new RangeError(`[sr] option 'percepPretrained': no file at ${cfg.percepPretrained}; expected torchvision's ${cfg.percep} weights (.pth or .safetensors).`);
   }

@@ -15,7 +15,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Progress, resolveCheckpoint, restoreCheckpoint, saveCheckpoint } from '@gpl/core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { Progress, resolveCheckpoint, restoreCheckpoint, saveCheckpoint, toPyTorchName, withPretrainedEncoder } from '@gpl/core';
 import { writeFileAtomic } from '@gpl/data';
 import { MetricsLog, NonFiniteLossError, describePerceptualEngine, openRunFolder, sgdStep, trainableVariables, writeRunPlots } from '@gpl/engine';
 import type { StateDict } from '@gpl/loss';
@@ -66,12 +67,31 @@ function setAdamLearningRate(optimizer: tf.AdamOptimizer, lr: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
+/**
+ * The SR network of `cfg`, with `cfg.pretrained`'s weights when given. The layers carry BasicSR's
+ * names (conv_first, body.<i>.conv1/conv2, upconv1/2, conv_hr, conv_last), so every weight comes
+ * from the file, kernels OIHW → HWIO; the import's table goes to `log`.
+ */
+export function buildStartingModel(cfg: Pick<SrConfig, 'features' | 'blocks' | 'seed' | 'pretrained'>, log?: (line: string) => void): tfl.LayersModel {
+  return withPretrainedEncoder(
+    buildSrModel({ features: cfg.features, blocks: cfg.blocks, seed: cfg.seed }),
+    cfg.pretrained ? readWeightFile(cfg.pretrained) : undefined,
+    {
+      isEncoderWeight: () => true,
+      toTorchName: (key) => toPyTorchName(key, '@gpl/sr'),
+      caller: "[sr] option 'pretrained'",
+      expectedSource: `BasicSR MSRResNet ×4 weights with ${cfg.features} features and ${cfg.blocks} blocks (--features, --blocks)`,
+    },
+    log,
+  );
+}
+
 /** Trains (or resumes, or re-evaluates a finished) variant; returns its metrics and its outputs on the validation images. */
 export async function trainVariant(cfg: SrConfig, variant: SrVariant, data: SrData, dict: StateDict | undefined, o: SrTrainOptions = {}): Promise<VariantResult & { outputs: RgbImage[] }> {
   const log = o.log ?? ((l: string) => console.log(l));
   const vcfg = variantConfig(cfg, variant);
   const run = await openRunFolder({ ...vcfg, resume: cfg.resume && fs.existsSync(path.join(vcfg.out, 'checkpoints', 'latest')) }, { task: 'sr' });
-  const model = buildSrModel({ features: cfg.features, blocks: cfg.blocks, seed: cfg.seed });
+  const model = buildStartingModel(cfg, (line) => log(`${variant}: ${line}`));
   const percep = createPerceptualTerm(variant, cfg, cfg.seed, dict);
   const optimizer = tf.train.adam(cfg.lr, cfg.beta1, cfg.beta2, 1e-8);
   const started = Date.now();
