@@ -13,7 +13,7 @@ import type { Argv } from 'yargs';
 import { BACKEND_PREFERENCES, formatBackendReport, initBackend, parseBackendPreference, type BackendPreference, type BackendReport } from '@gpl/core';
 import { isDataError } from '@gpl/data';
 import { EXIT_CODES, UsageError, exitCodeOf, formatError } from './errors';
-import { PERCEP_ENGINES, PERCEP_LEVELS, PERCEP_REDUCTIONS, perceptualOption } from './perceptual';
+import { PERCEP_ENGINES, PERCEP_LEVELS, PERCEP_REDUCTIONS, perceptualOption, type PerceptualFlags } from './perceptual';
 import type { LoopConfig } from './train-loop';
 
 /** `weightDecay` → `weight-decay`. */
@@ -43,9 +43,22 @@ export function parseBackend(value: unknown, typedFlag: boolean): BackendPrefere
 /** A config with the loop's options and a backend choice. */
 export type TrainCliConfig = LoopConfig & { readonly backend: BackendPreference };
 
+/** The `--percep*` flags over `d`: every task's loss-network options, declared once. */
+export function perceptualFlags<T>(y: Argv<T>, d: PerceptualFlags) {
+  return y
+    .option('percep', { type: 'string', requiresArg: true, default: d.percep, describe: 'perceptual loss network: none, a preset (vgg16, vgg19, resnet18, …) or convolutions per block (1,1,1,1,1)' })
+    .option('percep-lambda', { type: 'number', requiresArg: true, default: d.percepLambda, describe: 'λ of Eq. 2' })
+    .option('percep-kernel', { type: 'number', requiresArg: true, default: d.percepKernel, describe: 'loss-network kernel size (1, 3, 5, 7)' })
+    .option('percep-init', { type: 'string', requiresArg: true, default: d.percepInit, describe: 'loss-network init: he, xavier, normal:<σ>, uniform:<a>' })
+    .option('percep-levels', { type: 'string', requiresArg: true, choices: PERCEP_LEVELS as unknown as string[], default: d.percepLevels, describe: 'final layer, all blocks, or 1/16…1 weights' })
+    .option('percep-reduction', { type: 'string', requiresArg: true, choices: PERCEP_REDUCTIONS as unknown as string[], default: d.percepReduction ?? 'mean', describe: "each level's squared difference: mean over the embedding (Eq. 1) or summed per sample (Eq. 3)" })
+    .option('percep-pretrained', { type: 'string', requiresArg: true, default: d.percepPretrained ?? '', describe: "torchvision weights (.pth/.safetensors) for the loss network named by --percep (paper Table 1 'T'); '' = random" })
+    .option('percep-engine', { type: 'string', requiresArg: true, choices: PERCEP_ENGINES as unknown as string[], default: d.percepEngine ?? 'auto', describe: 'what runs the loss network: onnxruntime-node when it loads (auto), or tfjs / onnxruntime' });
+}
+
 /** The loop's flags over `defaults` (a task adds its own flags beside these). */
 export function trainFlags<T>(y: Argv<T>, d: TrainCliConfig) {
-  return y
+  return perceptualFlags(y, d)
     .option('config', { type: 'string', requiresArg: true, describe: 'JSON file of options (flags override it)' })
     .option('batch', { type: 'number', requiresArg: true, default: d.batch, describe: 'images per step' })
     .option('iters', { type: 'number', requiresArg: true, default: d.iters, describe: 'optimizer steps' })
@@ -54,14 +67,6 @@ export function trainFlags<T>(y: Argv<T>, d: TrainCliConfig) {
     .option('momentum', { type: 'number', requiresArg: true, default: d.momentum, describe: 'SGD momentum' })
     .option('weight-decay', { type: 'number', requiresArg: true, default: d.weightDecay, describe: 'L2 weight decay on kernels' })
     .option('seed', { type: 'number', requiresArg: true, default: d.seed, describe: 'seed of weights, data order, augmentation, dropout' })
-    .option('percep', { type: 'string', requiresArg: true, default: d.percep, describe: 'perceptual loss network: none, a preset (vgg16, vgg19, resnet18, …) or convolutions per block (1,1,1,1,1)' })
-    .option('percep-lambda', { type: 'number', requiresArg: true, default: d.percepLambda, describe: 'λ of Eq. 2' })
-    .option('percep-kernel', { type: 'number', requiresArg: true, default: d.percepKernel, describe: 'loss-network kernel size (1, 3, 5, 7)' })
-    .option('percep-init', { type: 'string', requiresArg: true, default: d.percepInit, describe: 'loss-network init: he, xavier, normal:<σ>, uniform:<a>' })
-    .option('percep-levels', { type: 'string', requiresArg: true, choices: PERCEP_LEVELS as unknown as string[], default: d.percepLevels, describe: 'final layer, all blocks, or 1/16…1 weights' })
-    .option('percep-reduction', { type: 'string', requiresArg: true, choices: PERCEP_REDUCTIONS as unknown as string[], default: d.percepReduction ?? 'mean', describe: "each level's squared difference: mean over the embedding (Eq. 1) or summed per sample (Eq. 3)" })
-    .option('percep-pretrained', { type: 'string', requiresArg: true, default: d.percepPretrained ?? '', describe: "torchvision weights (.pth/.safetensors) for the loss network named by --percep (paper Table 1 'T'); '' = random" })
-    .option('percep-engine', { type: 'string', requiresArg: true, choices: PERCEP_ENGINES as unknown as string[], default: d.percepEngine ?? 'auto', describe: 'what runs the loss network: onnxruntime-node when it loads (auto), or tfjs / onnxruntime' })
     .option('eval-every', { type: 'number', requiresArg: true, default: d.evalEvery, describe: 'validate every N steps (0: only at the end)' })
     .option('checkpoint-every', { type: 'number', requiresArg: true, default: d.checkpointEvery, describe: 'checkpoint every N steps (besides evaluations and the end)' })
     .option('resume', { type: 'boolean', default: d.resume, describe: 'continue the run in --out (default: the newest run) from its last checkpoint' })

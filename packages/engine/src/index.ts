@@ -57,6 +57,7 @@ export {
   runCliMain,
   startBackend,
   trainFlags,
+  perceptualFlags,
   validateLoopConfig,
   verboseOption,
   type CliMain,

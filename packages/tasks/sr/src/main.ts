@@ -9,7 +9,7 @@ import * as path from 'path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { formatDuration } from '@gpl/core';
-import { PERCEP_ENGINES, PERCEP_LEVELS, backendOption, explicitFlags, failOnUsage, mergeFlags, parseBackend, prepareArgs, runCli, startBackend, timestamp, verboseOption } from '@gpl/engine';
+import { backendOption, explicitFlags, failOnUsage, mergeFlags, parseBackend, perceptualFlags, prepareArgs, runCli, startBackend, timestamp, verboseOption } from '@gpl/engine';
 import { defaultSrConfig, validateSrConfig, type SrConfig } from './config';
 import { SR_VARIANTS } from './losses';
 import { evalSr } from './run-eval';
@@ -19,7 +19,8 @@ const RUNS = path.join('runs', 'sr');
 
 function srFlags<T>(y: Argv<T>) {
   const d = defaultSrConfig;
-  return y
+  // --percep* as every task declares them; `percep` names a VGG preset here (or blocks, random variant only).
+  return perceptualFlags(y, d)
     .option('config', { type: 'string', requiresArg: true, describe: 'JSON file of options (flags override it)' })
     .option('variants', { type: 'string', requiresArg: true, default: d.variants.join(','), describe: `variants to train (${SR_VARIANTS.join(', ')}); pretrained-vgg runs only with --percep-pretrained` })
     .option('iters', { type: 'number', requiresArg: true, default: d.iters, describe: 'Adam steps per variant' })
@@ -32,14 +33,7 @@ function srFlags<T>(y: Argv<T>) {
     .option('beta1', { type: 'number', requiresArg: true, default: d.beta1, describe: 'Adam β1' })
     .option('beta2', { type: 'number', requiresArg: true, default: d.beta2, describe: 'Adam β2' })
     .option('seed', { type: 'number', requiresArg: true, default: d.seed, describe: 'seed of weights, patches and loss network (shared by the variants)' })
-    .option('percep', { type: 'string', requiresArg: true, default: d.percep, describe: 'loss network: a VGG preset (vgg11/13/16/19), convolutions per block (random variant only) or none' })
-    .option('percep-lambda', { type: 'number', requiresArg: true, default: d.percepLambda, describe: 'λ of the perceptual term (both perceptual variants)' })
-    .option('percep-init', { type: 'string', requiresArg: true, default: d.percepInit, describe: 'random loss-network init: he, xavier, normal:<σ>, uniform:<a>' })
-    .option('percep-levels', { type: 'string', requiresArg: true, choices: PERCEP_LEVELS as unknown as string[], default: d.percepLevels, describe: 'final layer, all blocks, or 1/16…1 weights' })
-    .option('percep-kernel', { type: 'number', requiresArg: true, default: d.percepKernel, describe: 'random loss-network kernel size (1, 3, 5, 7)' })
     .option('pretrained', { type: 'string', requiresArg: true, default: d.pretrained, describe: "start from MSRResNet weights: BasicSR's MSRResNet_x4 .pth (with --features 64 --blocks 16) or a .safetensors state dict ('' = BasicSR init)" })
-    .option('percep-pretrained', { type: 'string', requiresArg: true, default: d.percepPretrained, describe: "torchvision weights (.pth/.safetensors) of --percep, e.g. vgg16-397923af.pth: enables the pretrained variant" })
-    .option('percep-engine', { type: 'string', requiresArg: true, choices: PERCEP_ENGINES as unknown as string[], default: d.percepEngine, describe: 'what runs the loss network (auto: onnxruntime-node when it loads)' })
     .option('eval-every', { type: 'number', requiresArg: true, default: d.evalEvery, describe: 'validate every N steps (0: only at the end)' })
     .option('val-images', { type: 'number', requiresArg: true, default: d.valImages, describe: 'validation images (the first of the split)' })
     .option('data-roots', { type: 'string', requiresArg: true, alias: 'data-root', default: d.dataRoots.join(','), describe: 'comma-separated dataset folders whose RGB images are the HR source' })
