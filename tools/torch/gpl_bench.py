@@ -8,10 +8,16 @@ with respect to the prediction. No weight gradient is computed (the weights do n
 
 Usage: python3 tools/torch/gpl_bench.py --blocks 2,2,3,3,3 --shape 2x128x256x19 --threads 2 --repeats 5
 Prints one JSON line: {"torch": version, "threads": n, "forwardSeconds": median, "trainSeconds": median}.
+
+With --serve it prints {"torch": version, "threads": n} once the network is built and warmed up,
+then reads commands from stdin, one per line, `forward K` or `train K`, runs that step K times
+back to back and prints {"seconds": [s1, …, sK]}: loss:bench then alternates blocks of its own
+steps with blocks of PyTorch's.
 """
 import argparse
 import json
 import math
+import sys
 import time
 
 import torch
@@ -61,6 +67,7 @@ def main():
     parser.add_argument("--kernel", type=int, default=3)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--serve", action="store_true", help="time single steps on command from stdin")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     blocks = [int(b) for b in args.blocks.split(",")]
@@ -81,6 +88,25 @@ def main():
         loss = torch.mean((embed(x, blocks, weights, args.kernel) - t) ** 2)
         (grad,) = torch.autograd.grad(loss, x)
         return grad
+
+    if args.serve:
+        forward()
+        train()
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+        steps = {"forward": forward, "train": train}
+        for line in sys.stdin:
+            words = line.split()
+            step = steps.get(words[0]) if len(words) == 2 and words[1].isdigit() else None
+            if step is None:
+                print(json.dumps({"error": f"unknown command {line.strip()!r}; expected 'forward K' or 'train K'"}), flush=True)
+                continue
+            seconds = []
+            for _ in range(int(words[1])):
+                t0 = time.perf_counter()
+                step()
+                seconds.append(time.perf_counter() - t0)
+            print(json.dumps({"seconds": seconds}), flush=True)
+        return
 
     result = {
         "torch": torch.__version__,

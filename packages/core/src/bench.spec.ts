@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { benchFlag, benchListFlag, benchNumberFlag, benchTable, medianSeconds, runModelBench, runModelGrid, settle, timeForwardAndStep, timeSegmenter, timedRowColumns, writeBenchResults } from './bench';
+import { benchFlag, benchListFlag, benchNumberFlag, benchTable, interleavedMedians, medianSeconds, runModelBench, runModelGrid, settle, timeForwardAndStep, timeSegmenter, timedRowColumns, writeBenchResults } from './bench';
 
 /** A scratch folder per test file, removed at the end. */
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpl-core-bench-'));
@@ -47,6 +47,25 @@ describe('timing', () => {
       expect(fake.calls()).toBe(4);
     } finally {
       fake.restore();
+    }
+  });
+
+  it('interleaves several runs round by round after the warm-up rounds, one median each', async () => {
+    let now = 0;
+    const order: string[] = [];
+    const spy = jest.spyOn(performance, 'now').mockImplementation(() => now);
+    // a takes 10, 30, 20 ms…; b 5 ms, except a burst of 100 ms in its second timed call.
+    const durations = { a: [999, 10, 30, 20], b: [999, 5, 100, 5] };
+    const calls = { a: 0, b: 0 };
+    const run = (k: 'a' | 'b') => () => {
+      order.push(k);
+      now += durations[k][calls[k]++];
+    };
+    try {
+      expect(await interleavedMedians([run('a'), run('b')], { reps: 3, warmups: 1 })).toEqual([0.02, 0.005]);
+      expect(order.join('')).toBe('abababab');
+    } finally {
+      spy.mockRestore();
     }
   });
 

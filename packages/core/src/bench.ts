@@ -57,6 +57,26 @@ export async function medianSeconds(run: () => Promise<unknown> | unknown, optio
   return samples[Math.floor(samples.length / 2)];
 }
 
+/**
+ * Median seconds of each of `runs`, timed in turn: after `warmups` untimed rounds, each round
+ * calls every run once, in order, `reps` rounds in all. Two configurations compared as a ratio
+ * then share the machine's drifts and bursts instead of one of them meeting them alone (timed one
+ * after the other, a seg baseline measured first came out slower than the same step with GPL).
+ */
+export async function interleavedMedians(runs: readonly (() => Promise<unknown> | unknown)[], options: { reps?: number; warmups?: number } = {}): Promise<number[]> {
+  const reps = Math.max(1, options.reps ?? 3);
+  for (let w = 0; w < (options.warmups ?? 1); w++) for (const run of runs) await run();
+  const samples = runs.map((): number[] => []);
+  for (let r = 0; r < reps; r++) {
+    for (let i = 0; i < runs.length; i++) {
+      const t0 = performance.now();
+      await runs[i]();
+      samples[i].push((performance.now() - t0) / 1000);
+    }
+  }
+  return samples.map((s) => [...s].sort((a, b) => a - b)[Math.floor(s.length / 2)]);
+}
+
 /** Waits until every tensor in `out` is computed (its data downloaded), then disposes them. */
 export async function settle(out: tf.TensorContainer | null | void): Promise<void> {
   const tensors: tf.Tensor[] = [];

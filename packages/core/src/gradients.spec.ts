@@ -210,6 +210,33 @@ describe('against the native gradients (cpu, dilation 1)', () => {
     tf.dispose([x, w]);
   });
 
+  it('wasm max pooling routes tied maxima to the first in window order, as cpu and PyTorch do', async () => {
+    installGradientCompleteness();
+    // 4×4, one channel; the bottom-right 2×2 window holds 5, 5 (a tie) and the 3×3 windows more ties.
+    const x = tf.tensor4d([1, 1, 1, 1, 2, 3, 3, 2, 0, 5, 5, 5, 1, 4, 4, 1], [1, 4, 4, 1]);
+    const routed = (size: number, stride: number, pad: 'valid' | 'same') =>
+      Array.from(tf.grad((a: tf.Tensor) => tf.sum(tf.maxPool(a as tf.Tensor4D, size, stride, pad)))(x).dataSync());
+    // Values at 0.5 steps, so that most windows of the random case below tie.
+    const ties = tf.tidy(() => tf.div(tf.round(tf.mul(tf.sigmoid(seededTensor([2, 9, 8, 3], 121)), 4)), 2)) as tf.Tensor4D;
+    const dy = (size: number, stride: number, pad: 'valid' | 'same') => seededTensor(tf.maxPool(ties, size, stride, pad).shape, 122);
+    const configs = [[2, 2, 'valid'], [3, 2, 'same'], [3, 1, 'same'], [3, 2, 'valid']] as const;
+    const random = () => configs.map(([k, s, p]) => Array.from(tf.tidy(() => tf.engine().runKernel('MaxPoolGrad', { dy: dy(k, s, p), input: ties, output: tf.maxPool(ties, k, s, p) }, { filterSize: k, strides: s, pad: p }) as tf.Tensor).dataSync()));
+    await tf.setBackend('cpu');
+    const cpu = random();
+    await tf.setBackend('wasm');
+    try {
+      expect(routed(2, 2, 'valid')).toEqual([0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
+      expect(routed(3, 2, 'same')).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0]);
+      random().forEach((values, i) => {
+        expect(values.filter((v) => v !== 0).length).toBeGreaterThan(0);
+        values.forEach((v, j) => expect(v).toBeCloseTo(cpu[i][j], 5));
+      });
+    } finally {
+      await tf.setBackend('cpu');
+      tf.dispose([x, ties]);
+    }
+  });
+
   it('substitute wasm kernels agree with the cpu kernels', async () => {
     installGradientCompleteness();
     const x = seededTensor([2, 10, 9, 3], 111) as tf.Tensor4D;

@@ -15,7 +15,11 @@
  *    correlation of the (zero-inserted, padded) output gradient with the flipped kernel.
  *
  * Two stock bugs found by the finite-difference tests are fixed here as well: the AvgPool
- * gradient with 'same' padding (all backends) and the shape of cpu's ResizeBilinearGrad.
+ * gradient with 'same' padding (all backends) and the shape of cpu's ResizeBilinearGrad. A third,
+ * found against PyTorch: wasm's MaxPoolGrad routes a window whose maximum is tied to the *last*
+ * tied input, where PyTorch, TensorFlow, onnxruntime and tfjs-cpu take the first; on piecewise-
+ * constant inputs (saturated softmax, masked regions) that changed whole gradients. wasm gets a
+ * first-maximum MaxPoolGrad here.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -280,6 +284,76 @@ function fixKernelShapes(): void {
   }
 }
 
+interface WasmBackendLike {
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+/**
+ * MaxPoolGrad (NHWC) routing each output gradient to the first maximum of its window in
+ * row-major window order, as PyTorch's max_pool2d does; padded positions are never chosen.
+ * Written in TypeScript on wasm's heap views: no tfjs op routes by argmax with that tie rule.
+ */
+export function firstMaxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const { dilationHeight: dh, dilationWidth: dw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
+  const { top, left } = info.padInfo;
+  const best = new Float32Array(c);
+  const at = new Int32Array(c);
+  dx.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      for (let xo = 0; xo < ow; xo++) {
+        best.fill(-Infinity);
+        at.fill(-1);
+        for (let fy = 0; fy < fh; fy += dh) {
+          const iy = y * sh - top + fy;
+          if (iy < 0 || iy >= h) continue;
+          for (let fx = 0; fx < fw; fx += dw) {
+            const ix = xo * sw - left + fx;
+            if (ix < 0 || ix >= w) continue;
+            const base = ((b * h + iy) * w + ix) * c;
+            for (let k = 0; k < c; k++) {
+              const v = x[base + k];
+              if (v > best[k]) {
+                best[k] = v;
+                at[k] = base + k;
+              }
+            }
+          }
+        }
+        const out = ((b * oh + y) * ow + xo) * c;
+        for (let k = 0; k < c; k++) if (at[k] >= 0) dx[at[k]] += dy[out + k];
+      }
+    }
+  }
+}
+
+/** Replaces wasm's MaxPoolGrad (last-maximum ties) with firstMaxPoolGrad. */
+function fixWasmMaxPoolTies(): void {
+  const kernel = tf.getKernel('MaxPoolGrad', 'wasm');
+  if (!kernel || (kernel.kernelFunc as { gplFirstMax?: boolean }).gplFirstMax) return;
+  const fixed = (({ inputs, backend, attrs = {} }: Parameters<tf.KernelFunc>[0]) => {
+    const wasm = backend as unknown as WasmBackendLike;
+    const dy = inputs.dy as tf.TensorInfo;
+    const input = inputs.input as tf.TensorInfo;
+    const info = tf.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      attrs.filterSize as number | [number, number],
+      attrs.strides as number | [number, number],
+      1,
+      attrs.pad as 'valid' | 'same' | number,
+      attrs.dimRoundingMode as RoundingMode,
+    );
+    const out = wasm.makeOutput(input.shape.slice(), 'float32');
+    firstMaxPoolGrad(wasm.typedArrayFromHeap(input), wasm.typedArrayFromHeap(dy), wasm.typedArrayFromHeap(out), info);
+    return out;
+  }) as tf.KernelFunc & { gplFirstMax?: boolean };
+  fixed.gplFirstMax = true;
+  tf.unregisterKernel('MaxPoolGrad', 'wasm');
+  tf.registerKernel({ ...kernel, kernelFunc: fixed });
+}
+
 /** Kernels some backends lack (wasm), written with ops that backend has. */
 const substituteKernels: ReadonlyArray<{
   kernelName: string;
@@ -411,6 +485,7 @@ export function installGradientCompleteness(): GradientCompletenessReport {
   tf.registerGradient(depthwiseGradConfig);
   tf.registerGradient(avgPoolGradConfig);
   fixKernelShapes();
+  fixWasmMaxPoolTies();
   for (const backend of KNOWN_BACKENDS) {
     if (tf.findBackendFactory(backend) == null) continue;
     for (const k of substituteKernels) {

@@ -7,11 +7,14 @@
  * --threads 1,2 (onnxruntime and PyTorch; default: the machine's cores), --torch off,
  * --shapes 2x128x256x19,2x64x64x19, --presets vgg11;vgg13;vgg16;vgg19;1,1,1,1,1;3,3,4,4,4
  * (';' separates structures), --repeats 3. The onnxruntime times include the tensor transfer
- * between tfjs and onnxruntime (reported apart as well).
+ * between tfjs and onnxruntime (reported apart as well). The onnxruntime/PyTorch ratio comes from
+ * alternating blocks of steps with a PyTorch process kept open (gpl_bench.py --serve), so that a
+ * drift of load on this shared machine falls on both sides.
  */
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
+import * as readline from 'readline';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendReport, initBackend, type BackendPreference } from '@gpl/core';
 import { benchFlag, benchListFlag, benchNumberFlag, medianSeconds, settle, writeBenchResults } from '@gpl/core/bench';
@@ -24,6 +27,8 @@ const engines = benchListFlag('engines', ['tfjs', 'onnxruntime']) as LossEngine[
 /** onnxruntime and PyTorch thread counts to run, e.g. --threads 1,2. */
 const threadCounts = benchListFlag('threads', [String(os.availableParallelism())]).map(Number);
 const workspace = path.resolve(__dirname, '../../..');
+/** Timed steps per block when onnxruntime and PyTorch alternate. */
+const BLOCK = 4;
 
 /** A python3 that imports torch: `python3` first, then the Debian one (python3-torch) if pyenv shadows it. */
 function findTorchPython(): { python: string | null; note: string } {
@@ -42,15 +47,83 @@ function blocksOf(preset: string): number[] | null {
   return spec.preset in VGG_PRESETS ? [...VGG_PRESETS[spec.preset as keyof typeof VGG_PRESETS]] : null;
 }
 
-function torchStep(python: string, preset: string, shape: string, threads: number): { forwardSeconds: number; trainSeconds: number; torch: string } | null {
-  const blocks = blocksOf(preset);
-  if (!blocks) return null;
-  const r = spawnSync(python, [path.join(workspace, 'tools/torch/gpl_bench.py'), '--blocks', blocks.join(','), '--shape', shape, '--threads', String(threads), '--repeats', String(repeats)], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.log(`  PyTorch failed on ${preset} ${shape}: ${r.stderr.trim().split('\n').pop()}`);
-    return null;
+/**
+ * A PyTorch process (tools/torch/gpl_bench.py --serve) holding one network and shape, timing one
+ * block of steps per request, so that its steps and ours can alternate.
+ */
+class TorchSession {
+  private readonly waiting: ((line: string) => void)[] = [];
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    readonly version: string,
+  ) {
+    readline.createInterface({ input: child.stdout }).on('line', (line) => this.waiting.shift()?.(line));
   }
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+
+  static async start(python: string, preset: string, shape: string, threads: number): Promise<TorchSession | null> {
+    const blocks = blocksOf(preset);
+    if (!blocks) return null;
+    const args = [path.join(workspace, 'tools/torch/gpl_bench.py'), '--blocks', blocks.join(','), '--shape', shape, '--threads', String(threads), '--serve'];
+    const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const first = await new Promise<string | null>((resolve) => {
+      readline.createInterface({ input: child.stdout }).once('line', resolve);
+      child.once('exit', () => resolve(null));
+    });
+    if (first === null) {
+      console.log(`  PyTorch failed on ${preset} ${shape}: ${stderr.trim().split('\n').pop()}`);
+      return null;
+    }
+    child.stdout.removeAllListeners('data');
+    return new TorchSession(child, (JSON.parse(first) as { torch: string }).torch);
+  }
+
+  /** Seconds of each of `count` PyTorch steps taken back to back, timed inside the Python process. */
+  time(step: 'forward' | 'train', count: number): Promise<number[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push((line) => {
+        const reply = JSON.parse(line) as { seconds?: number[]; error?: string };
+        if (reply.seconds === undefined) reject(new Error(`PyTorch bench: ${reply.error}`));
+        else resolve(reply.seconds);
+      });
+      this.child.stdin.write(`${step} ${count}\n`);
+    });
+  }
+
+  async median(step: 'forward' | 'train'): Promise<number> {
+    return medianOf(await this.time(step, repeats));
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
+}
+
+const medianOf = (samples: readonly number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+
+/**
+ * Our training step and PyTorch's in alternating blocks: each block is one untimed step (the
+ * other process has just had the cores) and BLOCK timed steps back to back, until each side has
+ * `repeats` samples. A drift in the machine's load then falls on both sides, while each is timed
+ * in its steady state. (Single steps in turn measured onnxruntime 20–23 ms against 17 ms back to
+ * back at [1,1,1,1,1] 2×64×64: a step that follows an idle wait is slower here, in both engines.)
+ */
+async function alternatingTrain(ours: () => tf.TensorContainer, torchSession: TorchSession): Promise<{ oursSeconds: number; torchSeconds: number }> {
+  const timeOurs = async () => {
+    const t0 = performance.now();
+    await settle(ours());
+    return (performance.now() - t0) / 1000;
+  };
+  const mine: number[] = [];
+  const theirs: number[] = [];
+  while (mine.length < repeats) {
+    const block = Math.min(BLOCK, repeats - mine.length);
+    await timeOurs();
+    for (let k = 0; k < block; k++) mine.push(await timeOurs());
+    theirs.push(...(await torchSession.time('train', block + 1)).slice(1));
+  }
+  return { oursSeconds: medianOf(mine), torchSeconds: medianOf(theirs) };
 }
 
 /** Median seconds of `repeats` calls of `fn` (its outputs computed and disposed) after one warm-up call. */
@@ -72,9 +145,11 @@ interface Row {
   /** onnxruntime rows: the training step's copies between tfjs and onnxruntime (inside trainSeconds). */
   transferMs?: number;
   transferBytes?: number;
+  /** onnxruntime rows with PyTorch present: this step and PyTorch's in alternating blocks (medians). */
+  paired?: { oursSeconds: number; torchSeconds: number };
 }
 
-const ms = (s: number) => `${(s * 1000).toFixed(0).padStart(6)} ms`;
+const ms = (s: number) => `${(s * 1000).toFixed(s < 0.1 ? 1 : 0).padStart(6)} ms`;
 
 async function main(): Promise<void> {
   const wanted = benchListFlag('backends', ['tensorflow', 'wasm']) as BackendPreference[];
@@ -111,6 +186,12 @@ async function main(): Promise<void> {
       const target = tf.softmax(tf.randomNormal(shape)) as tf.Tensor4D;
       for (const preset of presets) {
         let flops = 0;
+        // PyTorch on the same shape and threads, started first so that its steps can alternate with ours.
+        const sessions = new Map<number, TorchSession>();
+        for (const threads of first && torch.python ? threadCounts : []) {
+          const session = await TorchSession.start(torch.python!, preset, shape.join('x'), threads);
+          if (session) sessions.set(threads, session);
+        }
         const runs = engines.flatMap((engine): { engine: LossEngine; threads: number }[] => (engine === 'tfjs' ? [{ engine, threads: 1 }] : threadCounts.map((threads) => ({ engine, threads }))));
         for (const { engine, threads } of runs) {
           let gpl: GenericPerceptualLoss;
@@ -126,6 +207,8 @@ async function main(): Promise<void> {
           const forwardSeconds = await median(() => gpl.compute(pred, target));
           const trainSeconds = await median(() => tf.grad((x: tf.Tensor) => gpl.compute(x as tf.Tensor4D, target))(pred));
           const stats = gpl.lastRunStats();
+          const session = report.engine === 'onnxruntime' ? sessions.get(report.threads ?? 1) : undefined;
+          const paired = session ? await alternatingTrain(() => tf.grad((x: tf.Tensor) => gpl.compute(x as tf.Tensor4D, target))(pred), session) : undefined;
           // Forward: two passes (prediction and target). Training step: those plus the input-gradient pass, ≈ one more forward.
           const row: Row = {
             backend,
@@ -139,8 +222,10 @@ async function main(): Promise<void> {
             trainGflops: (3 * flops) / trainSeconds / 1e9,
             ofConvThroughput: report.engine === 'tfjs' ? (3 * flops) / trainSeconds / 1e9 / conv[backend].gflops : null,
             ...(stats ? { transferMs: stats.transferMs, transferBytes: stats.transferBytes } : {}),
+            ...(paired ? { paired } : {}),
           };
           rows.push(row);
+          if (paired) console.log(`  ${preset.padEnd(10)} ${row.shape.padEnd(13)} alternating with PyTorch×${report.threads}: onnxruntime ${ms(paired.oursSeconds)}, PyTorch ${ms(paired.torchSeconds)} (medians of ${repeats} each, blocks of ${BLOCK})`);
           const tail = row.ofConvThroughput !== null ? ` = ${(100 * row.ofConvThroughput).toFixed(0)}% of dense conv` : `, of which tfjs↔onnxruntime transfer ${stats!.transferMs.toFixed(1)} ms (${(stats!.transferBytes / 1e6).toFixed(1)} MB)`;
           console.log(
             `  ${preset.padEnd(10)} ${row.shape.padEnd(13)} ${`${report.engine}${report.engine === 'onnxruntime' ? `×${report.threads}` : ''}`.padEnd(14)} forward ${ms(forwardSeconds)} ${row.forwardGflops.toFixed(1).padStart(5)} GFLOP/s   forward+backward ${ms(trainSeconds)} ${row.trainGflops.toFixed(1).padStart(5)} GFLOP/s${tail}`,
@@ -156,25 +241,23 @@ async function main(): Promise<void> {
           }
           gpl.dispose();
         }
-        // PyTorch on the same shape and threads, right after our engines (the machine's load drifts).
-        for (const threads of first && torch.python ? threadCounts : []) {
-          const t = torchStep(torch.python!, preset, shape.join('x'), threads);
-          if (t) {
-            torchVersion = t.torch;
-            rows.push({
-              backend: 'pytorch',
-              engine: 'pytorch',
-              threads,
-              preset,
-              shape: shape.join('x'),
-              forwardSeconds: t.forwardSeconds,
-              forwardGflops: (2 * flops) / t.forwardSeconds / 1e9,
-              trainSeconds: t.trainSeconds,
-              trainGflops: (3 * flops) / t.trainSeconds / 1e9,
-              ofConvThroughput: null,
-            });
-            console.log(`  ${preset.padEnd(10)} ${shape.join('x').padEnd(13)} ${`pytorch×${threads}`.padEnd(14)} forward ${ms(t.forwardSeconds)}                 forward+backward ${ms(t.trainSeconds)}`);
-          }
+        for (const [threads, session] of sessions) {
+          torchVersion = session.version;
+          const t = { forwardSeconds: await session.median('forward'), trainSeconds: await session.median('train') };
+          session.close();
+          rows.push({
+            backend: 'pytorch',
+            engine: 'pytorch',
+            threads,
+            preset,
+            shape: shape.join('x'),
+            forwardSeconds: t.forwardSeconds,
+            forwardGflops: (2 * flops) / t.forwardSeconds / 1e9,
+            trainSeconds: t.trainSeconds,
+            trainGflops: (3 * flops) / t.trainSeconds / 1e9,
+            ofConvThroughput: null,
+          });
+          console.log(`  ${preset.padEnd(10)} ${shape.join('x').padEnd(13)} ${`pytorch×${threads}`.padEnd(14)} forward ${ms(t.forwardSeconds)}                 forward+backward ${ms(t.trainSeconds)}`);
         }
       }
       tf.dispose([pred, target]);
@@ -194,14 +277,16 @@ async function main(): Promise<void> {
         preset: r.preset,
         shape: r.shape,
         threads: r.threads,
-        onnxruntimeOverPytorch: torchRow ? r.trainSeconds / torchRow.trainSeconds : null,
+        // Alternating blocks when PyTorch ran beside us; otherwise the two medians of this run.
+        onnxruntimeOverPytorch: r.paired ? r.paired.oursSeconds / r.paired.torchSeconds : torchRow ? r.trainSeconds / torchRow.trainSeconds : null,
+        paired: r.paired !== undefined,
         onnxruntimeOverTfjs: tfjsRow ? r.trainSeconds / tfjsRow.trainSeconds : null,
       };
     });
   if (ratios.length) console.log('training step, time ratios (same run):');
   for (const q of ratios) {
     const fmt = (v: number | null) => (v === null ? '   —' : `${v.toFixed(2)}×`);
-    console.log(`  ${q.preset.padEnd(10)} ${q.shape.padEnd(13)} onnxruntime×${q.threads} / PyTorch×${q.threads} ${fmt(q.onnxruntimeOverPytorch)}   onnxruntime / tfjs-${q.backend} ${fmt(q.onnxruntimeOverTfjs)}`);
+    console.log(`  ${q.preset.padEnd(10)} ${q.shape.padEnd(13)} onnxruntime×${q.threads} / PyTorch×${q.threads} ${fmt(q.onnxruntimeOverPytorch)}${q.paired ? ' (alternating blocks)' : ''}   onnxruntime / tfjs-${q.backend} ${fmt(q.onnxruntimeOverTfjs)}`);
   }
   const doc = {
     machine: `${os.cpus().length}× ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((v) => v.toFixed(1)).join('/')}`,

@@ -44,15 +44,19 @@ function inputs(shape: [number, number, number, number], mask: 'none' | 'pixel' 
   return { pred, target, mask: m };
 }
 
+/** The tfjs path of an onnxruntime-engine instance (the code engine 'tfjs' runs), same kernels. */
+function tfjsPathOf(gpl: GenericPerceptualLoss): GenericPerceptualLoss {
+  const inner = gpl as unknown as { computeTfjs: GenericPerceptualLoss['compute'] };
+  return { compute: (p: tf.Tensor4D, t: tf.Tensor4D, m?: tf.Tensor4D) => inner.computeTfjs(p, t, m) } as GenericPerceptualLoss;
+}
+
 /**
  * Builds the network once on onnxruntime and compares its loss and gradient with the same
  * instance's tfjs path (the code engine 'tfjs' runs), so the kernels are drawn only once.
  */
 function expectEnginesAgree(config: Config, shape: [number, number, number, number], mask: 'none' | 'pixel' | 'channel' = 'none'): void {
   const ort = new GenericPerceptualLoss({ ...config, engine: 'onnxruntime', threads: 2 });
-  const tfjs = {
-    compute: (p: tf.Tensor4D, t: tf.Tensor4D, m?: tf.Tensor4D) => (ort as unknown as { computeTfjs: GenericPerceptualLoss['compute'] }).computeTfjs(p, t, m),
-  } as GenericPerceptualLoss;
+  const tfjs = tfjsPathOf(ort);
   try {
     expect(ort.engineReport().engine).toBe('onnxruntime');
     tf.tidy(() => {
@@ -146,6 +150,46 @@ describeOrt('onnxruntime engine = tfjs engine', () => {
     ];
     expectEnginesAgree({ inChannels: 3, blocks: [1, 1], channels: [6, 6], weights, levels: 'all' }, [2, 10, 10, 3], 'pixel');
     tf.dispose(weights.flatMap((w) => [w.kernel, w.bias]));
+  });
+
+  it('max-pool windows whose maxima tie route the gradient to the first maximum on both engines', () => {
+    // Piecewise-constant one-hot inputs and positive biases: the first ReLU's outputs are equal,
+    // and positive, across each constant patch, so most pooling windows hold tied maxima (counted
+    // below). Routing to every tied input, or masking with the wrong tensor, would change the gradient.
+    // Before wasm's MaxPoolGrad was replaced (core's gradients.ts) the engines differed by 96 % of
+    // the gradient's scale here; PyTorch float64 on the same case agreed with both to 1.2e-9.
+    const weights = [
+      { kernel: tf.mul(seededTensor([3, 3, 3, 6], 21), 0.3), bias: tf.add(tf.abs(seededTensor([6], 22)), 0.5) },
+      { kernel: tf.mul(seededTensor([3, 3, 6, 8], 23), 0.3), bias: tf.mul(seededTensor([8], 24), 0.1) },
+    ];
+    const patches = (salt: number) =>
+      tf.tidy(() => {
+        const classes = tf.floor(tf.mul(tf.sigmoid(seededTensor([2, 4, 4], salt)), 2.999));
+        const onehot = tf.cast(tf.oneHot(tf.cast(classes, 'int32'), 3), 'float32') as tf.Tensor4D;
+        return tf.image.resizeNearestNeighbor(onehot, [16, 16]);
+      });
+    const pred = patches(25);
+    const target = patches(26);
+    const firstRelu = tf.tidy(() => tf.relu(tf.add(tf.conv2d(pred, weights[0].kernel as tf.Tensor4D, 1, 'same'), weights[0].bias)));
+    const windows = tf.tidy(() => {
+      const pooled = tf.maxPool(firstRelu as tf.Tensor4D, 2, 2, 'valid');
+      const atMax = tf.cast(tf.equal(firstRelu, tf.image.resizeNearestNeighbor(pooled, [16, 16])), 'float32');
+      return tf.sum(tf.greater(tf.mul(tf.avgPool(atMax as tf.Tensor4D, 2, 2, 'valid'), 4), 1.5)).dataSync()[0];
+    });
+    expect(windows).toBeGreaterThan(0.3 * 2 * 8 * 8 * 6);
+    const gpl = new GenericPerceptualLoss({ inChannels: 3, blocks: [1, 1], channels: [6, 8], weights, engine: 'onnxruntime', threads: 2 });
+    try {
+      const a = valueAndGrad(tfjsPathOf(gpl), pred, target);
+      const b = valueAndGrad(gpl, pred, target);
+      const scale = tf.max(tf.abs(a.grad)).dataSync()[0];
+      expect(scale).toBeGreaterThan(0);
+      expect(Math.abs(a.loss - b.loss)).toBeLessThanOrEqual(LOSS_TOLERANCE * a.loss);
+      expect(maxAbsDiff(a.grad, b.grad)).toBeLessThanOrEqual(GRAD_TOLERANCE * scale);
+      tf.dispose([a.grad, b.grad]);
+    } finally {
+      gpl.dispose();
+      tf.dispose([pred, target, firstRelu, ...weights.flatMap((w) => [w.kernel, w.bias])]);
+    }
   });
 
   it('an imported layers model behind the 1×1 adapter (19 → 3 channels)', () => {

@@ -199,10 +199,11 @@ export class OnnxLossRunner {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       executionProviders: ['cpu'],
-      // Idle workers sleep instead of spinning: with the tfjs thread and other processes on the
-      // same cores, spinning workers took the cores the next op needed (medians here were equal
-      // or better without it, by up to 1.6× on a loaded 2-core machine).
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
+      // Workers spin between the ops of a run (waking sleeping workers for each of the graph's
+      // small ops cost 1–2 ms of a 17 ms [1,1,1,1,1] step here) and stop when the run ends, so
+      // they do not take the cores from the tfjs thread between runs: spinning that outlived the
+      // run slowed the next session's run 1.4× and training steps up to 1.6× on this machine.
+      extra: { session: { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' } },
       // Warnings (e.g. about initializers the optimiser folded away) are not actionable here.
       logSeverityLevel: 3,
     });

@@ -7,7 +7,8 @@
  * adjoint of Conv with the same strides and pads (output_padding restores the rows a strided
  * forward never read), or for stride 1 (with `flippedConv`) a Conv with the flipped kernel; ReLU/ReLU6 gradients are masks of the saved outputs (Where); max pooling
  * routes each output gradient to the input its forward chose (MaxPool's Indices), with MaxUnpool
- * where windows cannot overlap and a ScatterElements add where they can. Tensors are NCHW inside
+ * where windows cannot overlap and a ScatterElements add where they can; a ReLU that only feeds
+ * a max pooling is masked on the pooled side. Tensors are NCHW inside
  * the graph and NHWC at its edges, so the graph's inputs and outputs are tfjs's own layout.
  */
 import { OnnxAttributeType, OnnxDataType, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-proto';
@@ -207,6 +208,21 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
     return out;
   };
 
+  // A ReLU whose only consumer is a max pooling (and which is not a tap) is differentiated on the
+  // pooled side: the input a window routes its gradient to holds the window's output value, so
+  // the mask of the pooled output equals the mask at the routed inputs, at a quarter of the size.
+  const consumers = spec.nodes.map(() => 0);
+  spec.nodes.forEach((node, i) => live.has(i) && inputsOf(node).forEach((j) => consumers[j]++));
+  const tapped = new Set(used.map((u) => u.t));
+  const maskedAtPool = new Set(
+    spec.nodes.flatMap((node, i) => {
+      if (node.op !== 'maxpool' || !live.has(i)) return [];
+      const before = spec.nodes[node.input];
+      const activation = 'activation' in before ? before.activation : 'linear';
+      return activation !== 'linear' && consumers[node.input] === 1 && !tapped.has(node.input) ? [node.input] : [];
+    }),
+  );
+
   const indices = options.withGradient ? new Map<number, string>() : null;
   const fp = forward(inputOf(io.pred), indices);
   const ft = forward(inputOf(io.target), null);
@@ -271,14 +287,16 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
       return w.one('Where', [active, gy, zeroName]);
     };
     for (let i = net.nodes.length - 1; i >= 1; i--) {
-      const gy = take(i);
+      let gy = take(i);
       if (!gy) continue;
       const node = net.nodes[i];
       switch (node.op) {
         case 'conv':
-          grads.add(node.input, convInputGrad(w, node, activationGrad(gy, values[i], node.activation), kernels[i], nchw[node.input], options.flippedConv && node.stride === 1 ? flipped(i) : null));
+          grads.add(node.input, convInputGrad(w, node, maskedAtPool.has(i) ? gy : activationGrad(gy, values[i], node.activation), kernels[i], nchw[node.input], options.flippedConv && node.stride === 1 ? flipped(i) : null));
           break;
         case 'maxpool': {
+          const before = net.nodes[node.input];
+          if (maskedAtPool.has(node.input) && 'activation' in before) gy = activationGrad(gy, values[i], before.activation);
           const inShape = nchw[node.input];
           const idx = routing.get(i)!;
           const p = resolvePadding(inShape[2], inShape[3], node.size, node.stride, node.pad);
@@ -296,7 +314,7 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
           break;
         }
         case 'add': {
-          const pre = activationGrad(gy, values[i], node.activation);
+          const pre = maskedAtPool.has(i) ? gy : activationGrad(gy, values[i], node.activation);
           grads.add(node.inputs[0], pre);
           grads.add(node.inputs[1], pre);
           break;

@@ -3,16 +3,16 @@
  * on the seg task's loss, as seg:train) with and without the generic perceptual loss, for each
  * student model at the CPU default size of a run (width, crop and batch of `defaultSegConfig`),
  * on each loss-network engine, and the ratio step(+GPL) / step(baseline) measured in the same
- * process. Writes bench-results/seg.json.
+ * process, the configurations' steps taken in turn. Writes bench-results/seg.json.
  *
- * Flags: --backend auto|wasm|cpu|tensorflow, --reps N (timed steps after two warm-up steps,
+ * Flags: --backend auto|wasm|cpu|tensorflow, --reps N (timed rounds after two warm-up rounds,
  * default 3), --models pspnet-r18,hrnet-w18-small,deeplabv3plus-r50, --percep 'vgg16;1,1,1,1,1'
  * (';'-separated; the baseline is always measured), --percep-engines tfjs,onnxruntime, --width,
  * --crop HxW, --batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendReport, initBackend, parseBackendPreference } from '@gpl/core';
-import { benchFlag, benchListFlag, benchNumberFlag, medianSeconds, writeBenchResults } from '@gpl/core/bench';
+import { benchFlag, benchListFlag, benchNumberFlag, interleavedMedians, writeBenchResults } from '@gpl/core/bench';
 import { createPerceptualLoss, describePerceptualEngine, perceptualOption, sgdStep, trainableVariables } from '@gpl/engine';
 import type { LossEngine } from '@gpl/loss';
 import { defaultSegConfig, parseCrop, type SegConfig } from '../src/config';
@@ -38,8 +38,16 @@ interface Row {
   ratio: number;
 }
 
-/** Median step time of `name` with `percep` on `engine`, or why it could not run. */
-async function measure(name: string, percep: string, engine: LossEngine): Promise<{ seconds: number; engine: string } | { skipped: string }> {
+/** One configuration's training step, ready to time, or why it could not be set up. */
+interface Setup {
+  readonly step: () => void;
+  /** The loss engine's description ('' for the baseline). */
+  readonly engine: string;
+  dispose(): void;
+}
+
+/** Model, optimizer, batch and (with `percep`) the loss network of one configuration. */
+function setUp(name: string, percep: string, engine: LossEngine): Setup | { skipped: string } {
   const cfg: SegConfig = { ...defaultSegConfig, model: name, width, percep, percepEngine: engine };
   const option = perceptualOption(cfg, 'seg');
   let gpl;
@@ -64,17 +72,17 @@ async function measure(name: string, percep: string, engine: LossEngine): Promis
   });
   // Only what the loss reads: classes, ignore index, the auxiliary head's weight.
   const info = { classNames: Array.from({ length: CLASSES }, (_, i) => `c${i}`), ignoreIndex: 255, auxWeight: modelEntry(name).auxWeight } as unknown as SegInfo;
-  try {
-    const ctx = { vars: trainableVariables(model), optimizer, weightDecay: cfg.weightDecay };
-    const step = () => void sgdStep(ctx, () => segTask.loss({ model, batch, cfg, info, gpl, lambda: option?.lambda ?? 0 }));
-    step(); // a second warm-up: medianSeconds makes one, the loss network's caches settle after two
-    return { seconds: await medianSeconds(step, { reps }), engine: gpl ? describePerceptualEngine(gpl) : '' };
-  } finally {
-    tf.dispose([batch.images, batch.labels]);
-    optimizer.dispose();
-    gpl?.dispose();
-    model.dispose();
-  }
+  const ctx = { vars: trainableVariables(model), optimizer, weightDecay: cfg.weightDecay };
+  return {
+    step: () => void sgdStep(ctx, () => segTask.loss({ model, batch, cfg, info, gpl, lambda: option?.lambda ?? 0 })),
+    engine: gpl ? describePerceptualEngine(gpl) : '',
+    dispose: () => {
+      tf.dispose([batch.images, batch.labels]);
+      optimizer.dispose();
+      gpl?.dispose();
+      model.dispose();
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -86,21 +94,32 @@ async function main(): Promise<void> {
   const line = (r: Row) =>
     console.log(`  ${r.model.padEnd(20)} ${(r.percep === 'none' ? 'baseline (CE)' : `+GPL ${r.percep} ${r.engine.split(' ')[0]}`).padEnd(30)} ${(r.seconds * 1000).toFixed(0).padStart(7)} ms/step  ${r.ratio.toFixed(2)}×`);
   for (const name of models) {
-    const base = await measure(name, 'none', 'tfjs');
-    if ('skipped' in base) throw new Error(base.skipped);
-    rows.push({ model: name, percep: 'none', engine: '', seconds: base.seconds, ratio: 1 });
-    line(rows[rows.length - 1]);
-    for (const percep of variants) {
-      for (const engine of engines) {
-        const m = await measure(name, percep, engine);
-        if ('skipped' in m) {
-          skipped.push(`${name} ${percep} ${engine}: ${m.skipped}`);
-          console.log(`  ${name.padEnd(20)} +GPL ${percep} ${engine}: skipped (${m.skipped})`);
+    // The baseline and every variant of one model are set up together and their steps timed in
+    // turn (two warm-up rounds: the loss network's caches settle after two), so that each ratio
+    // compares steps that met the same machine.
+    const configs = [{ percep: 'none', engine: 'tfjs' as LossEngine }, ...variants.flatMap((percep) => engines.map((engine) => ({ percep, engine })))];
+    const setups: { percep: string; setup: Setup }[] = [];
+    try {
+      for (const c of configs) {
+        const s = setUp(name, c.percep, c.engine);
+        if ('skipped' in s) {
+          if (c.percep === 'none') throw new Error(s.skipped);
+          skipped.push(`${name} ${c.percep} ${c.engine}: ${s.skipped}`);
+          console.log(`  ${name.padEnd(20)} +GPL ${c.percep} ${c.engine}: skipped (${s.skipped})`);
           continue;
         }
-        rows.push({ model: name, percep, engine: m.engine, seconds: m.seconds, ratio: m.seconds / base.seconds });
-        line(rows[rows.length - 1]);
+        setups.push({ percep: c.percep, setup: s });
       }
+      const seconds = await interleavedMedians(
+        setups.map((s) => s.setup.step),
+        { reps, warmups: 2 },
+      );
+      setups.forEach((s, i) => {
+        rows.push({ model: name, percep: s.percep, engine: s.setup.engine, seconds: seconds[i], ratio: seconds[i] / seconds[0] });
+        line(rows[rows.length - 1]);
+      });
+    } finally {
+      setups.forEach((s) => s.setup.dispose());
     }
   }
   console.log(`wrote ${writeBenchResults('seg', { backend: report, batch: batchSize, crop, width, classes: CLASSES, reps, rows, skipped })}`);
