@@ -5,6 +5,7 @@
  * Writes bench-results/loss.json. Flags: --backends wasm,cpu (default: tensorflow,wasm — the
  * plain-JS cpu backend needs minutes per VGG16 step at 128×256), --engines tfjs,onnxruntime,
  * --threads 1,2 (onnxruntime and PyTorch; default: the machine's cores), --torch off,
+ * --torch-malloc tuned|default (glibc malloc settings of the PyTorch process, see torchEnvironment),
  * --shapes 2x128x256x19,2x64x64x19, --presets vgg11;vgg13;vgg16;vgg19;1,1,1,1,1;3,3,4,4,4
  * (';' separates structures), --repeats 3. The onnxruntime times include the tensor transfer
  * between tfjs and onnxruntime (reported apart as well). The onnxruntime/PyTorch ratio comes from
@@ -64,7 +65,7 @@ class TorchSession {
     const blocks = blocksOf(preset);
     if (!blocks) return null;
     const args = [path.join(workspace, 'tools/torch/gpl_bench.py'), '--blocks', blocks.join(','), '--shape', shape, '--threads', String(threads), '--serve'];
-    const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'], env: torchEnvironment() });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const first = await new Promise<string | null>((resolve) => {
@@ -98,6 +99,21 @@ class TorchSession {
   close(): void {
     this.child.stdin.end();
   }
+}
+
+/**
+ * The PyTorch process's environment. By default glibc's malloc is tuned as PyTorch's CPU
+ * performance notes advise for a caching allocator (large blocks kept in the heap, never trimmed):
+ * with glibc's defaults each step's activations were mapped and faulted in afresh, and the same
+ * vgg16 step at 2×128×256 took 0.50–0.87 s in different processes, against 0.44–0.50 s tuned.
+ * `--torch-malloc default` leaves the environment as it is.
+ */
+function torchEnvironment(): NodeJS.ProcessEnv {
+  const mode = benchFlag('torch-malloc', 'tuned');
+  if (mode === 'default') return process.env;
+  if (mode !== 'tuned') throw new RangeError(`[@gpl/loss] bench: --torch-malloc must be 'tuned' or 'default', received '${mode}'.`);
+  // 32 MiB is the largest mmap threshold glibc accepts on 64-bit; setting it fixes it there.
+  return { ...process.env, MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(1024 * 1024 * 1024) };
 }
 
 const medianOf = (samples: readonly number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
@@ -293,7 +309,7 @@ async function main(): Promise<void> {
     backends: reports,
     engines: engineReports,
     threads: threadCounts,
-    pytorch: torchVersion ? `${torchVersion} (${torch.note})` : torch.note,
+    pytorch: torchVersion ? `${torchVersion} (${torch.note}, malloc ${benchFlag('torch-malloc', 'tuned')})` : torch.note,
     denseConv: conv,
     batching: Object.values(batching),
     rows,
