@@ -3,14 +3,14 @@
  * `sgdStep` on the CondInst loss, as condinst:train runs it) at the default run size, without
  * GPL, with GPL against the ground-truth masks, and with GPL against a teacher run alongside
  * (the teacher's share measured as its forward alone), as ratios to the baseline measured in the
- * same process. Writes bench-results/condinst.json.
+ * same process, the four timed in turn. Writes bench-results/condinst.json.
  *
  * Flags: --backend auto|wasm|cpu|tensorflow, --reps N (default 3), --width, --teacher-width,
  * --canvas HxW (default 192x256), --batch, --percep '1,1,1,1,1', --percep-engine auto|tfjs|onnxruntime.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendReport, initBackend, parseBackendPreference } from '@gpl/core';
-import { benchFlag, benchNumberFlag, medianSeconds, settle, writeBenchResults } from '@gpl/core/bench';
+import { benchFlag, benchNumberFlag, interleavedMedians, settle, writeBenchResults } from '@gpl/core/bench';
 import type { Instance } from '@gpl/data';
 import { createPerceptualLoss, describePerceptualEngine, perceptualOption, sgdStep, trainableVariables } from '@gpl/engine';
 import type { LossEngine } from '@gpl/loss';
@@ -55,10 +55,11 @@ async function main(): Promise<void> {
       return { total: r.total, terms: r.terms };
     });
   try {
-    const baseline = await medianSeconds(step(), { reps });
-    const gtTarget = await medianSeconds(step({}), { reps });
-    const withTeacher = await medianSeconds(step({ teacher }), { reps });
-    const teacherForward = await medianSeconds(() => settle(teacher.predict(images) as tf.Tensor[]), { reps });
+    // Taken in turn, one of each per round, so that a change in the machine's load falls on all four.
+    const [baseline, gtTarget, withTeacher, teacherForward] = await interleavedMedians(
+      [step(), step({}), step({ teacher }), () => settle(teacher.predict(images) as tf.Tensor[])],
+      { reps, warmups: 1 },
+    );
     const rows = [
       { variant: 'baseline (FCOS + dice)', seconds: baseline, ratio: 1 },
       { variant: `+GPL ${percep} vs ground-truth masks`, seconds: gtTarget, ratio: gtTarget / baseline },

@@ -10,7 +10,7 @@
  * 5), --width, --crop, --batch, --percep (loss network of the gpl rows).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { benchFlag, benchNumberFlag, writeBenchResults } from '@gpl/core/bench';
+import { benchFlag, benchNumberFlag, interleavedMedians, writeBenchResults } from '@gpl/core/bench';
 import { Rng, formatBackendReport, initBackend, parseBackendPreference } from '@gpl/core';
 import { collateHost, toBatch, disposeBatch, type DepthSample } from '@gpl/data';
 import { createPerceptualLoss, perceptualOption, sgdStep, trainableVariables } from '@gpl/engine';
@@ -42,7 +42,6 @@ async function main(): Promise<void> {
   const names = TABLE7_VARIANTS.map((v) => v.join('+'));
   const step = (losses: DepthConfig['losses']) => {
     const run = { ...cfg, losses };
-    const t0 = performance.now();
     // The engine seeds Math.random during a step; here a fixed stream stands in for it.
     const original = Math.random;
     Math.random = () => rng.next();
@@ -51,14 +50,12 @@ async function main(): Promise<void> {
     } finally {
       Math.random = original;
     }
-    return (performance.now() - t0) / 1000;
   };
   try {
-    TABLE7_VARIANTS.forEach((v) => step(v));
-    const times: number[][] = TABLE7_VARIANTS.map(() => []);
-    for (let r = 0; r < reps; r++) TABLE7_VARIANTS.forEach((v, i) => times[i].push(step(v)));
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    const seconds = times.map(median);
+    const seconds = await interleavedMedians(
+      TABLE7_VARIANTS.map((v) => () => step(v)),
+      { reps, warmups: 1 },
+    );
     const rows = names.map((name, i) => ({ losses: name, seconds: +seconds[i].toFixed(4), ratio: +(seconds[i] / seconds[0]).toFixed(3) }));
     console.log(`\nstep time, ResNet-50 w${cfg.width} + lateral decoder, batch ${cfg.batch}, crop ${data.info.recipe.cropSize}², GPL ${cfg.percep}, median of ${reps} round-robin rounds:`);
     console.log('| losses | s/step | ratio to wce |\n|---|---|---|');
