@@ -41,6 +41,10 @@ CASES = [
          kernelSize=1, bias=True, levels="final", mask=False, shape=[1, 5, 6, 4]),
     dict(name="vgg[1,1] 7x7 depth-like, mask, explicit levels", inChannels=1, blocks=[1, 1], channels=[3, 4],
          kernelSize=7, bias=False, levels=[0.3, 1], mask=True, shape=[2, 10, 10, 1]),
+    # Constant 8×8 patches: inside a patch the first ReLU's outputs are equal, so max-pool windows
+    # hold tied maxima and the gradient depends on the routing rule (PyTorch: the first maximum).
+    dict(name="vgg[1,1] 3x3, biases, piecewise-constant input (tied maxima)", inChannels=3, blocks=[1, 1], channels=[6, 8],
+         kernelSize=3, bias=True, levels="final", mask=False, shape=[2, 16, 16, 3], patches=8),
 ]
 
 
@@ -87,11 +91,23 @@ def embed(x, case, weights):
     return taps
 
 
+def image(case, salt):
+    """An NCHW input from `pattern(·, salt) + 0.5`: one value per element, or with `patches` P one
+    per P×P patch (element (n, y, x, c) takes pattern index ((n·⌈H/P⌉ + y//P)·⌈W/P⌉ + x//P)·C + c)."""
+    n, h, w, c = case["shape"]
+    p = case.get("patches")
+    if p is None:
+        return (f32(pattern(n * h * w * c, salt)) + 0.5).reshape(n, h, w, c).permute(0, 3, 1, 2).contiguous()
+    ph, pw = -(-h // p), -(-w // p)
+    values = pattern(n * ph * pw * c, salt)
+    flat = [values[((b * ph + y // p) * pw + x // p) * c + k] for b in range(n) for y in range(h) for x in range(w) for k in range(c)]
+    return (f32(flat) + 0.5).reshape(n, h, w, c).permute(0, 3, 1, 2).contiguous()
+
+
 def reference(case):
     n, h, w, c = case["shape"]
-    size = n * h * w * c
-    pred = (f32(pattern(size, 1)) + 0.5).reshape(n, h, w, c).permute(0, 3, 1, 2).contiguous().requires_grad_(True)
-    target = (f32(pattern(size, 2)) + 0.5).reshape(n, h, w, c).permute(0, 3, 1, 2).contiguous()
+    pred = image(case, 1).requires_grad_(True)
+    target = image(case, 2)
     mask = None
     if case["mask"]:
         mask = torch.tensor([1.0 if v > -0.2 else 0.0 for v in pattern(n * h * w, 3)], dtype=torch.float64).reshape(n, 1, h, w)
@@ -124,7 +140,7 @@ def main():
         "torch": torch.__version__,
         "dtype": "float64 (inputs and weights are float32 values)",
         "pattern": "((k*7919 + salt*104729 + 12345) % 65521) / 65521 - 0.5; pred salt 1 (+0.5), target salt 2 (+0.5), "
-                   "mask salt 3 (> -0.2 → 1, per pixel), kernel of conv i salt 10+i (HWIO order, ×√(24/(k²·c_in))), "
+                   "with 'patches' P one value per P×P patch (see image()), mask salt 3 (> -0.2 → 1, per pixel), kernel of conv i salt 10+i (HWIO order, ×√(24/(k²·c_in))), "
                    "bias of conv i salt 50+i (×0.1)",
         "cases": cases,
     }

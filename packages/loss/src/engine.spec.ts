@@ -214,21 +214,37 @@ interface ReferenceCase {
   levels: 'final' | 'all' | 'weighted' | number[];
   mask: boolean;
   shape: [number, number, number, number];
+  /** One input value per `patches`×`patches` patch instead of per element (tied max-pool maxima). */
+  patches?: number;
   loss: number;
   gradient: number[];
+}
+
+/** pred (salt 1) or target (salt 2) of a fixture case, NHWC, as gpl_reference.py's image() builds it. */
+function image(c: ReferenceCase, salt: number): number[] {
+  const [n, h, w, ch] = c.shape;
+  const p = c.patches;
+  if (p === undefined) return pattern(n * h * w * ch, salt).map((v) => v + 0.5);
+  const [ph, pw] = [Math.ceil(h / p), Math.ceil(w / p)];
+  const values = pattern(n * ph * pw * ch, salt);
+  const out: number[] = [];
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) for (let k = 0; k < ch; k++) out.push(values[((b * ph + Math.floor(y / p)) * pw + Math.floor(x / p)) * ch + k] + 0.5);
+  return out;
 }
 
 describe('both engines = PyTorch float64 on supplied weights', () => {
   const cases = reference.cases as ReferenceCase[];
   it('has the fixture written by tools/torch/gpl_reference.py', () => {
     expect(reference.generator).toBe('tools/torch/gpl_reference.py');
-    expect(cases.length).toBeGreaterThanOrEqual(4);
+    expect(cases.length).toBeGreaterThanOrEqual(5);
+    expect(cases.some((c) => c.patches)).toBe(true);
   });
 
   describe.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     it.each((HAS_ORT ? ['tfjs', 'onnxruntime'] : ['tfjs']) as ('tfjs' | 'onnxruntime')[])('%s', (engine) => {
-      const [n, h, w, ch] = c.shape;
-      const size = n * h * w * ch;
+      const [n, h, w] = c.shape;
       let cin = c.inChannels;
       let conv = 0;
       const weights = c.blocks.flatMap((count, b) =>
@@ -246,8 +262,8 @@ describe('both engines = PyTorch float64 on supplied weights', () => {
       const gpl = new GenericPerceptualLoss({ inChannels: c.inChannels, blocks: c.blocks, channels: c.channels, kernelSize: c.kernelSize, levels: c.levels, weights, engine });
       tf.dispose(weights.flatMap((x) => (x.bias ? [x.kernel, x.bias] : [x.kernel])));
       tf.tidy(() => {
-        const pred = tf.tensor4d(pattern(size, 1).map((v) => v + 0.5), c.shape);
-        const target = tf.tensor4d(pattern(size, 2).map((v) => v + 0.5), c.shape);
+        const pred = tf.tensor4d(image(c, 1), c.shape);
+        const target = tf.tensor4d(image(c, 2), c.shape);
         const mask = c.mask ? tf.tensor4d(pattern(n * h * w, 3).map((v) => (v > -0.2 ? 1 : 0)), [n, h, w, 1]) : undefined;
         const { loss, grad } = valueAndGrad(gpl, pred, target, mask);
         const ref = tf.tensor4d(c.gradient, c.shape);
