@@ -53,8 +53,12 @@ export async function medianSeconds(run: () => Promise<unknown> | unknown, optio
     await run();
     samples.push((performance.now() - t0) / 1000);
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  return median(samples);
+}
+
+/** The median of `samples` (the upper one of the middle two for an even count). */
+export function median(samples: readonly number[]): number {
+  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
 }
 
 /**
@@ -74,7 +78,7 @@ export async function interleavedMedians(runs: readonly (() => Promise<unknown> 
       samples[i].push((performance.now() - t0) / 1000);
     }
   }
-  return samples.map((s) => [...s].sort((a, b) => a - b)[Math.floor(s.length / 2)]);
+  return samples.map(median);
 }
 
 /** Waits until every tensor in `out` is computed (its data downloaded), then disposes them. */

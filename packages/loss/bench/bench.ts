@@ -18,7 +18,7 @@ import * as path from 'path';
 import * as readline from 'readline';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatBackendReport, initBackend, type BackendPreference } from '@gpl/core';
-import { benchFlag, benchListFlag, benchNumberFlag, medianSeconds, settle, writeBenchResults } from '@gpl/core/bench';
+import { benchFlag, benchListFlag, benchNumberFlag, median as medianOfSamples, medianSeconds, settle, writeBenchResults } from '@gpl/core/bench';
 import { GenericPerceptualLoss, VGG_PRESETS, formatEngineReport, parseNetworkSpec, type LossEngine } from '@gpl/loss';
 
 const repeats = benchNumberFlag('repeats', 3);
@@ -53,38 +53,32 @@ function blocksOf(preset: string): number[] | null {
  * block of steps per request, so that its steps and ours can alternate.
  */
 class TorchSession {
-  private readonly waiting: ((line: string) => void)[] = [];
-  private constructor(
-    private readonly child: ChildProcessWithoutNullStreams,
-    readonly version: string,
-  ) {
-    readline.createInterface({ input: child.stdout }).on('line', (line) => this.waiting.shift()?.(line));
-  }
+  /** Handlers of the replies still due, in request order; a reply of null means the process ended. */
+  private readonly waiting: ((line: string | null) => void)[] = [];
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {}
 
-  static async start(python: string, preset: string, shape: string, threads: number): Promise<TorchSession | null> {
+  static async start(python: string, preset: string, shape: string, threads: number): Promise<{ session: TorchSession; version: string } | null> {
     const blocks = blocksOf(preset);
     if (!blocks) return null;
     const args = [path.join(workspace, 'tools/torch/gpl_bench.py'), '--blocks', blocks.join(','), '--shape', shape, '--threads', String(threads), '--serve'];
-    const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'], env: torchEnvironment() });
+    const session = new TorchSession(spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'], env: torchEnvironment }));
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const first = await new Promise<string | null>((resolve) => {
-      readline.createInterface({ input: child.stdout }).once('line', resolve);
-      child.once('exit', () => resolve(null));
-    });
-    if (first === null) {
+    session.child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    readline.createInterface({ input: session.child.stdout }).on('line', (line) => session.waiting.shift()?.(line));
+    session.child.once('exit', () => session.waiting.splice(0).forEach((reply) => reply(null)));
+    const ready = await new Promise<string | null>((resolve) => session.waiting.push(resolve));
+    if (ready === null) {
       console.log(`  PyTorch failed on ${preset} ${shape}: ${stderr.trim().split('\n').pop()}`);
       return null;
     }
-    child.stdout.removeAllListeners('data');
-    return new TorchSession(child, (JSON.parse(first) as { torch: string }).torch);
+    return { session, version: (JSON.parse(ready) as { torch: string }).torch };
   }
 
   /** Seconds of each of `count` PyTorch steps taken back to back, timed inside the Python process. */
   time(step: 'forward' | 'train', count: number): Promise<number[]> {
     return new Promise((resolve, reject) => {
       this.waiting.push((line) => {
-        const reply = JSON.parse(line) as { seconds?: number[]; error?: string };
+        const reply = line === null ? { error: 'the PyTorch process ended' } : (JSON.parse(line) as { seconds?: number[]; error?: string });
         if (reply.seconds === undefined) reject(new Error(`PyTorch bench: ${reply.error}`));
         else resolve(reply.seconds);
       });
@@ -93,7 +87,7 @@ class TorchSession {
   }
 
   async median(step: 'forward' | 'train'): Promise<number> {
-    return medianOf(await this.time(step, repeats));
+    return medianOfSamples(await this.time(step, repeats));
   }
 
   close(): void {
@@ -108,15 +102,14 @@ class TorchSession {
  * vgg16 step at 2×128×256 took 0.50–0.87 s in different processes, against 0.44–0.50 s tuned.
  * `--torch-malloc default` leaves the environment as it is.
  */
-function torchEnvironment(): NodeJS.ProcessEnv {
-  const mode = benchFlag('torch-malloc', 'tuned');
-  if (mode === 'default') return process.env;
-  if (mode !== 'tuned') throw new RangeError(`[@gpl/loss] bench: --torch-malloc must be 'tuned' or 'default', received '${mode}'.`);
-  // 32 MiB is the largest mmap threshold glibc accepts on 64-bit; setting it fixes it there.
-  return { ...process.env, MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(1024 * 1024 * 1024) };
+const torchMalloc = benchFlag('torch-malloc', 'tuned');
+if (torchMalloc !== 'tuned' && torchMalloc !== 'default') {
+  console.error(`loss:bench: --torch-malloc must be 'tuned' or 'default', received '${torchMalloc}'.`);
+  process.exit(1);
 }
-
-const medianOf = (samples: readonly number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+// 32 MiB is the largest mmap threshold glibc accepts on 64-bit; setting it also fixes it there.
+const torchEnvironment: NodeJS.ProcessEnv =
+  torchMalloc === 'default' ? process.env : { ...process.env, MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(1024 * 1024 * 1024) };
 
 /**
  * Our training step and PyTorch's in alternating blocks: each block is one untimed step (the
@@ -139,7 +132,7 @@ async function alternatingTrain(ours: () => tf.TensorContainer, torchSession: To
     for (let k = 0; k < block; k++) mine.push(await timeOurs());
     theirs.push(...(await torchSession.time('train', block + 1)).slice(1));
   }
-  return { oursSeconds: medianOf(mine), torchSeconds: medianOf(theirs) };
+  return { oursSeconds: medianOfSamples(mine), torchSeconds: medianOfSamples(theirs) };
 }
 
 /** Median seconds of `repeats` calls of `fn` (its outputs computed and disposed) after one warm-up call. */
@@ -205,8 +198,11 @@ async function main(): Promise<void> {
         // PyTorch on the same shape and threads, started first so that its steps can alternate with ours.
         const sessions = new Map<number, TorchSession>();
         for (const threads of first && torch.python ? threadCounts : []) {
-          const session = await TorchSession.start(torch.python!, preset, shape.join('x'), threads);
-          if (session) sessions.set(threads, session);
+          const started = await TorchSession.start(torch.python!, preset, shape.join('x'), threads);
+          if (started) {
+            sessions.set(threads, started.session);
+            torchVersion = started.version;
+          }
         }
         const runs = engines.flatMap((engine): { engine: LossEngine; threads: number }[] => (engine === 'tfjs' ? [{ engine, threads: 1 }] : threadCounts.map((threads) => ({ engine, threads }))));
         for (const { engine, threads } of runs) {
@@ -258,7 +254,6 @@ async function main(): Promise<void> {
           gpl.dispose();
         }
         for (const [threads, session] of sessions) {
-          torchVersion = session.version;
           const t = { forwardSeconds: await session.median('forward'), trainSeconds: await session.median('train') };
           session.close();
           rows.push({
