@@ -98,6 +98,39 @@ describeOrt('the ONNX graph', () => {
     expect(Math.max(...grads[0].map((g, i) => Math.abs(g - grads[1][i])))).toBeLessThan(1e-5 * scale);
     gpl.dispose();
   });
+
+  it('gives the same gradient with ReLU masks as Where or as a clipped 1×1 Conv, also where ReLU outputs are 0 and where maxima tie', () => {
+    const runtime = (loadOnnxRuntime() as { runtime: OnnxRuntime }).runtime;
+    // 16 channels (onnxruntime's blocked layout on AVX-512) and 6 (plain layout); a pooled ReLU and a tapped one.
+    const gpl = new GenericPerceptualLoss({ inChannels: 3, blocks: [2, 1], channels: [16, 6], engine: 'onnxruntime', levels: 'all', seed: 4 });
+    const weights = (gpl as unknown as { onnx: { onnxWeights(): never } }).onnx.onnxWeights();
+    const shape: [number, number, number, number] = [2, 12, 10, 3];
+    const size = 2 * 12 * 10 * 3;
+    // Piecewise-constant inputs (2×2 patches) so that pooling windows tie and many ReLU outputs are exactly 0.
+    const at = (i: number, f: (v: number) => number) => {
+      const x = Math.floor(i / 3) % 10, y = Math.floor(i / 30) % 12;
+      return f((Math.floor(x / 2) * 7 + Math.floor(y / 2) * 3 + (i % 3) + Math.floor(i / 360) * 11) * 0.61);
+    };
+    const pred = new runtime.Tensor('float32', Float32Array.from({ length: size }, (_, i) => at(i, Math.sin)), shape);
+    const target = new runtime.Tensor('float32', Float32Array.from({ length: size }, (_, i) => at(i, Math.cos)), shape);
+    const results = [false, true].map((convMasks) => {
+      const model = buildLossGraph(gpl.spec, weights, { shape, maskChannels: null, tapWeights: [1, 1], withGradient: true, flippedConv: true, convMasks });
+      const wheres = model.graph.node.filter((n) => n.opType === 'Where').length;
+      if (convMasks) expect(wheres).toBe(0);
+      else expect(wheres).toBeGreaterThan(0);
+      const bytes = encodeOnnxModel(runtime.protobuf, model);
+      const session = new runtime.InferenceSession();
+      session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, { logSeverityLevel: 3, graphOptimizationLevel: 'all' });
+      const out = session.run({ pred, target }, { loss: null, grad: null }, {});
+      session.dispose();
+      return { loss: (out.loss.data as Float32Array)[0], grad: out.grad.data as Float32Array };
+    });
+    expect(results[1].loss).toBe(results[0].loss);
+    const scale = Math.max(...results[0].grad.map(Math.abs));
+    expect(scale).toBeGreaterThan(0);
+    expect(Math.max(...results[0].grad.map((g, i) => Math.abs(g - results[1].grad[i])))).toBeLessThan(1e-6 * scale);
+    gpl.dispose();
+  });
 });
 
 /** A small VGG-style RGB classifier, as an ImageNet VGG converted with tensorflowjs_converter would be. */

@@ -189,8 +189,10 @@ export class OnnxLossRunner {
 
   private createSession(shape: [number, number, number, number], maskChannels: number | null, withGradient: boolean): OrtBindingSession {
     // Stride-1 input gradients as Conv with flipped kernels: onnxruntime's Conv (NCHWc, fused)
-    // ran up to 2× faster than its ConvTranspose on [1,1,1,1,1] at 2×64×64 (measured here).
-    const model = buildLossGraph(this.spec, this.onnxWeights(), { shape, maskChannels, tapWeights: this.tapWeights, reduction: this.reduction, withGradient, flippedConv: true });
+    // ran up to 2× faster than its ConvTranspose on [1,1,1,1,1] at 2×64×64 (measured here). ReLU
+    // masks as clipped 1×1 Convs keep the backward in onnxruntime's blocked layout (vgg16: 23
+    // layout reorders instead of 45 per step).
+    const model = buildLossGraph(this.spec, this.onnxWeights(), { shape, maskChannels, tapWeights: this.tapWeights, reduction: this.reduction, withGradient, flippedConv: true, convMasks: true });
     const bytes = encodeOnnxModel(this.runtime.protobuf, model);
     const session = new this.runtime.InferenceSession();
     session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, {

@@ -5,7 +5,9 @@
  * The backward is written with inference ops, mirroring FrozenNetwork.backward: the input
  * gradient of a convolution is a ConvTranspose with the same (OIHW) kernel, which is exactly the
  * adjoint of Conv with the same strides and pads (output_padding restores the rows a strided
- * forward never read), or for stride 1 (with `flippedConv`) a Conv with the flipped kernel; ReLU/ReLU6 gradients are masks of the saved outputs (Where); max pooling
+ * forward never read), or for stride 1 (with `flippedConv`) a Conv with the flipped kernel;
+ * ReLU/ReLU6 gradients are masks of the saved outputs (Where, or for ReLU with `convMasks` a
+ * product with a clipped 1×1 Conv of them); max pooling
  * routes each output gradient to the input its forward chose (MaxPool's Indices), with MaxUnpool
  * where windows cannot overlap and a ScatterElements add where they can; a ReLU that only feeds
  * a max pooling is masked on the pooled side. Tensors are NCHW inside
@@ -34,6 +36,14 @@ export interface LossGraphOptions {
   readonly withGradient: boolean;
   /** Stride-1 input gradients as Conv with in/out-swapped, flipped kernels (true) or ConvTranspose (false, default). */
   readonly flippedConv?: boolean;
+  /**
+   * ReLU gradients as gy · Clip(2^126·y, 0, 1) (true) instead of Where(y > 0, gy, 0) (false, default).
+   * The mask is a depthwise 1×1 Conv with Clip, which onnxruntime fuses and, with the Mul, keeps in
+   * its blocked (NCHWc) layout, so the backward's convolutions need no reorders between them. It is
+   * exactly 0 at y = 0 and exactly 1 for every normal float y > 0 (2^126 · 2^-126 = 1, larger
+   * products clip, overflow to +Inf clips); only a subnormal y (< 1.2e-38) gets a fraction.
+   */
+  readonly convMasks?: boolean;
 }
 
 /** Names of the graph's inputs and outputs. */
@@ -223,6 +233,10 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
     }),
   );
 
+  // onnxruntime infers no shape for MaxUnpool's output (it is given as a tensor): stated here, the
+  // layers after it keep their shapes, which its blocked-layout (NCHWc) pass needs to keep the
+  // gradient masks' products in that layout.
+  const shapeOf: OnnxValueInfo[] = [];
   const indices = options.withGradient ? new Map<number, string>() : null;
   const fp = forward(inputOf(io.pred), indices);
   const ft = forward(inputOf(io.target), null);
@@ -253,7 +267,7 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
     irVersion: 8,
     producerName: '@gpl/loss',
     opsetImport: [{ domain: '', version: 17 }],
-    graph: { name: spec.label, node: g.nodes, initializer: g.initializers, input: inputs, output: outputs },
+    graph: { name: spec.label, node: g.nodes, initializer: g.initializers, input: inputs, output: outputs, valueInfo: shapeOf },
   };
 
   function writeBackward(
@@ -280,41 +294,57 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
       pending.delete(i);
       return parts.length === 1 ? parts[0] : w.one('Sum', parts);
     };
-    const activationGrad = (gy: string, y: string, activation: Activation) => {
+    const activationGrad = (gy: string, y: string, activation: Activation, channels: number) => {
       if (activation === 'linear') return gy;
+      if (activation === 'relu' && options.convMasks) {
+        const scaled = w.one('Conv', [y, maskKernel(channels)], [attrInts('kernel_shape', [1, 1]), attrInt('group', channels)]);
+        return w.one('Mul', [gy, w.one('Clip', [scaled, zeroName, oneName()])]);
+      }
       const positive = w.one('Greater', [y, zeroName]);
       const active = activation === 'relu' ? positive : w.one('And', [positive, w.one('Less', [y, sixName])]);
       return w.one('Where', [active, gy, zeroName]);
     };
+    const maskKernels = new Map<number, string>();
+    const maskKernel = (channels: number): string => {
+      let name = maskKernels.get(channels);
+      if (!name) maskKernels.set(channels, (name = w.floats(`mask_scale_${channels}`, [channels, 1, 1, 1], new Float32Array(channels).fill(2 ** 126))));
+      return name;
+    };
+    let one = '';
+    const oneName = () => (one ||= w.scalar('one', 1));
     for (let i = net.nodes.length - 1; i >= 1; i--) {
       let gy = take(i);
       if (!gy) continue;
       const node = net.nodes[i];
       switch (node.op) {
         case 'conv':
-          grads.add(node.input, convInputGrad(w, node, maskedAtPool.has(i) ? gy : activationGrad(gy, values[i], node.activation), kernels[i], nchw[node.input], options.flippedConv && node.stride === 1 ? flipped(i) : null));
+          grads.add(node.input, convInputGrad(w, node, maskedAtPool.has(i) ? gy : activationGrad(gy, values[i], node.activation, nchw[i][1]), kernels[i], nchw[node.input], options.flippedConv && node.stride === 1 ? flipped(i) : null));
           break;
         case 'maxpool': {
           const before = net.nodes[node.input];
-          if (maskedAtPool.has(node.input) && 'activation' in before) gy = activationGrad(gy, values[i], before.activation);
+          if (maskedAtPool.has(node.input) && 'activation' in before) gy = activationGrad(gy, values[i], before.activation, nchw[i][1]);
           const inShape = nchw[node.input];
           const idx = routing.get(i)!;
           const p = resolvePadding(inShape[2], inShape[3], node.size, node.stride, node.pad);
           if (node.stride >= node.size && p.top + p.bottom + p.left + p.right === 0) {
             // Windows never overlap: each input is chosen by at most one output.
-            grads.add(node.input, w.one('MaxUnpool', [gy, idx, w.int64s(`unpool_shape_${i}`, inShape)], [attrInts('kernel_shape', [node.size, node.size]), attrInts('strides', [node.stride, node.stride])]));
+            const unpooled = w.one('MaxUnpool', [gy, idx, w.int64s(`unpool_shape_${i}`, inShape)], [attrInts('kernel_shape', [node.size, node.size]), attrInts('strides', [node.stride, node.stride])]);
+            shapeOf.push(valueInfo(unpooled, inShape));
+            grads.add(node.input, unpooled);
           } else {
             // Overlapping windows may choose the same input twice: their gradients add up.
             const size = inShape.reduce((a, b) => a * b, 1);
             const flat = w.int64s(`flat_${i}`, [-1]);
             const zeros = w.one('ConstantOfShape', [w.int64s(`zeros_shape_${i}`, [size])]);
             const scattered = w.one('ScatterElements', [zeros, w.one('Reshape', [idx, flat]), w.one('Reshape', [gy, flat])], [attrInt('axis', 0), attrString('reduction', 'add')]);
-            grads.add(node.input, w.one('Reshape', [scattered, w.int64s(`pool_in_shape_${i}`, inShape)]));
+            const routed = w.one('Reshape', [scattered, w.int64s(`pool_in_shape_${i}`, inShape)]);
+            shapeOf.push(valueInfo(routed, inShape));
+            grads.add(node.input, routed);
           }
           break;
         }
         case 'add': {
-          const pre = maskedAtPool.has(i) ? gy : activationGrad(gy, values[i], node.activation);
+          const pre = maskedAtPool.has(i) ? gy : activationGrad(gy, values[i], node.activation, nchw[i][1]);
           grads.add(node.inputs[0], pre);
           grads.add(node.inputs[1], pre);
           break;

@@ -50,6 +50,8 @@ export interface OnnxModel {
     readonly initializer: readonly OnnxTensor[];
     readonly input: readonly OnnxValueInfo[];
     readonly output: readonly OnnxValueInfo[];
+    /** Shapes of intermediate values that onnxruntime's shape inference cannot derive. */
+    readonly valueInfo?: readonly OnnxValueInfo[];
   };
 }
 
@@ -101,6 +103,7 @@ export const ONNX_PROTO_SUBSET = {
             initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
             input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
             output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
+            valueInfo: { rule: 'repeated', type: 'ValueInfoProto', id: 13 },
           },
         },
         TensorProto: {
