@@ -66,6 +66,7 @@ class GraphWriter {
   readonly nodes: OnnxNode[] = [];
   readonly initializers: OnnxTensor[] = [];
   private count = 0;
+  private readonly made = new Map<string, string>();
 
   op(opType: string, input: readonly string[], attribute: OnnxAttribute[] = [], outputs = 1): string[] {
     const id = this.count++;
@@ -76,6 +77,13 @@ class GraphWriter {
 
   one(opType: string, input: readonly string[], attribute: OnnxAttribute[] = []): string {
     return this.op(opType, input, attribute)[0];
+  }
+
+  /** The value made under `key` by an earlier call, or `make()`'s, made now (constants shared by several nodes). */
+  once(key: string, make: () => string): string {
+    let name = this.made.get(key);
+    if (!name) this.made.set(key, (name = make()));
+    return name;
   }
 
   floats(name: string, dims: readonly number[], values: Float32Array): string {
@@ -137,10 +145,8 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
   });
   const activations = new Set(spec.nodes.filter((node, i) => live.has(i) && 'activation' in node).map((node) => (node as { activation: Activation }).activation));
   /** The backward kernel of a stride-1 conv: in/out swapped, spatially flipped (made on first use). */
-  const flippedNames = new Map<number, string>();
-  const flipped = (i: number): string => {
-    let name = flippedNames.get(i);
-    if (!name) {
+  const flipped = (i: number): string =>
+    g.once(`wf${i}`, () => {
       const node = spec.nodes[i] as ConvNode;
       const k = node.kernel;
       const src = weights[i]!.kernel;
@@ -154,11 +160,8 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
               const to = node.depthwise ? ((a * c + b) * k + (k - 1 - y)) * k + (k - 1 - x) : ((b * o + a) * k + (k - 1 - y)) * k + (k - 1 - x);
               out[to] = src[from];
             }
-      name = g.floats(`wf${i}`, node.depthwise ? [o, 1, k, k] : [c, o, k, k], out);
-      flippedNames.set(i, name);
-    }
-    return name;
-  };
+      return g.floats(`wf${i}`, node.depthwise ? [o, 1, k, k] : [c, o, k, k], out);
+    });
   const zero = activations.has('relu6') || (options.withGradient && activations.has('relu')) ? g.scalar('zero', 0) : '';
   const six = activations.has('relu6') ? g.scalar('six', 6) : '';
 
@@ -297,21 +300,14 @@ export function buildLossGraph(spec: NetworkSpec, weights: readonly (OnnxConvWei
     const activationGrad = (gy: string, y: string, activation: Activation, channels: number) => {
       if (activation === 'linear') return gy;
       if (activation === 'relu' && options.convMasks) {
-        const scaled = w.one('Conv', [y, maskKernel(channels)], [attrInts('kernel_shape', [1, 1]), attrInt('group', channels)]);
-        return w.one('Mul', [gy, w.one('Clip', [scaled, zeroName, oneName()])]);
+        const scale = w.once(`mask_scale_${channels}`, () => w.floats(`mask_scale_${channels}`, [channels, 1, 1, 1], new Float32Array(channels).fill(2 ** 126)));
+        const scaled = w.one('Conv', [y, scale], [attrInts('kernel_shape', [1, 1]), attrInt('group', channels)]);
+        return w.one('Mul', [gy, w.one('Clip', [scaled, zeroName, w.once('one', () => w.scalar('one', 1))])]);
       }
       const positive = w.one('Greater', [y, zeroName]);
       const active = activation === 'relu' ? positive : w.one('And', [positive, w.one('Less', [y, sixName])]);
       return w.one('Where', [active, gy, zeroName]);
     };
-    const maskKernels = new Map<number, string>();
-    const maskKernel = (channels: number): string => {
-      let name = maskKernels.get(channels);
-      if (!name) maskKernels.set(channels, (name = w.floats(`mask_scale_${channels}`, [channels, 1, 1, 1], new Float32Array(channels).fill(2 ** 126))));
-      return name;
-    };
-    let one = '';
-    const oneName = () => (one ||= w.scalar('one', 1));
     for (let i = net.nodes.length - 1; i >= 1; i--) {
       let gy = take(i);
       if (!gy) continue;
