@@ -1,7 +1,7 @@
 import './setup';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { installGradientCompleteness } from './gradients';
+import { flipSpatial, installGradientCompleteness } from './gradients';
 import { checkGradients, expectNoLeak, maxAbsDiff, seededTensor } from './testing';
 
 /*
@@ -145,6 +145,63 @@ describe.each(['cpu', 'wasm'])('gradient completeness on %s', (backend) => {
     };
     expectFiniteDifferences(f, [x, gamma, beta]);
     tf.dispose([x, gamma, beta]);
+  });
+
+  it.each([
+    { name: 'per-channel [C] moments', x: [2, 5, 4, 3], stats: [3] },
+    { name: '[1, 1, 1, C] moments', x: [2, 3, 4, 3], stats: [1, 1, 1, 3] },
+    { name: '2-D input', x: [6, 4], stats: [4] },
+  ])('the batch-norm gradient (x, mean, variance, offset, scale) equals that of the same expression in elementwise ops: $name', ({ x: xs, stats }) => {
+    const x = seededTensor(xs, 131);
+    const mean = seededTensor(stats, 132);
+    const variance = tf.tidy(() => tf.add(tf.square(seededTensor(stats, 133)), 0.3));
+    const gamma = seededTensor(stats, 134);
+    const beta = seededTensor(stats, 135);
+    const dy = seededTensor(xs, 136);
+    const eps = 1e-3;
+    const probe = (y: tf.Tensor) => tf.sum(tf.mul(y, dy)) as tf.Scalar;
+    // (tfjs-core cannot record a batchNorm without a scale: its kernel saves the absent input.)
+    const fused = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, g: tf.Tensor) => probe(tf.batchNorm(a, m, v, o, g, eps));
+    const plain = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, g: tf.Tensor) => probe(tf.add(tf.mul(tf.mul(tf.sub(a, m), tf.rsqrt(tf.add(v, eps))), g), o));
+    const inputs = [x, mean, variance, beta, gamma];
+    const got = tf.grads(fused)(inputs);
+    const want = tf.grads(plain)(inputs);
+    got.forEach((g, i) => {
+      expect(g.shape).toEqual(inputs[i].shape);
+      const scaleOf = tf.max(tf.abs(want[i])).dataSync()[0];
+      expect(scaleOf).toBeGreaterThan(0);
+      expect(maxAbsDiff(g, want[i]) / scaleOf).toBeLessThan(1e-5);
+    });
+    tf.dispose([x, mean, variance, gamma, beta, dy, ...got, ...want]);
+  });
+
+  it('a training step through batch normalisation leaves no tensors behind', () => {
+    const x = seededTensor([2, 6, 6, 4], 141);
+    const gamma = tf.variable(seededTensor([4], 142));
+    const beta = tf.variable(seededTensor([4], 143));
+    const opt = tf.train.sgd(0.01);
+    const step = () =>
+      opt.minimize(() => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2]);
+        return tf.mean(tf.square(tf.batchNorm(x, mean, variance, beta, gamma, 1e-5))) as tf.Scalar;
+      }, true) as tf.Scalar;
+    expectNoLeak(step, { returns: 1, repeats: 3 });
+    tf.dispose([x, gamma, beta]);
+    opt.dispose();
+  });
+
+  it.each([
+    [3, 3, 2, 5],
+    [5, 5, 3, 1],
+    [3, 1, 2, 2],
+    [1, 1, 4, 3],
+  ])('flipSpatial equals Reverse on the two spatial axes: %j', (...shape) => {
+    const f = seededTensor(shape, 151) as tf.Tensor4D;
+    const flipped = flipSpatial(f);
+    const want = tf.reverse(f, [0, 1]);
+    expect(flipped.shape).toEqual(shape);
+    expect(Array.from(flipped.dataSync())).toEqual(Array.from(want.dataSync()));
+    tf.dispose([f, flipped, want]);
   });
 
   it('concat, slice and pad', () => {
