@@ -21,12 +21,13 @@
  * constant inputs (saturated softmax, masked regions) that changed whole gradients. wasm gets a
  * first-maximum MaxPoolGrad here.
  *
- * Two gradients are rewritten for speed, with the same results: wasm's Tile and Reverse kernels
- * run 15–30× slower per element than its arithmetic (4×64×64×16: Tile and multiply 18.6 ms, the
- * broadcast multiply 0.65 ms). The stock FusedBatchNorm gradient tiles the per-channel
- * 1/√(var+ε) to the input's full shape and makes about ten full-size tensors; the one here
- * broadcasts it and makes three (dy·γ/σ, dy·(x−μ), and the sums). The spatial flip of a kernel
- * for input gradients is a product with a permutation matrix instead of Reverse.
+ * Two gradients are rewritten for speed, with the same values up to float32 rounding: wasm's
+ * Tile and Reverse kernels run 15–30× slower per element than its arithmetic (4×64×64×16: Tile
+ * and multiply 18.6 ms, the broadcast multiply 0.65 ms). The stock FusedBatchNorm gradient tiles
+ * the per-channel 1/√(var+ε) to the input's full shape and makes about ten full-size tensors; the
+ * one here broadcasts it and makes three (dy·γ/σ, x−μ, dy·(x−μ)) besides per-channel sums. The
+ * spatial flip of a kernel for input gradients is a product with a permutation matrix (exact for
+ * finite weights) instead of Reverse.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
